@@ -1,0 +1,293 @@
+"""`latentvj`: one command, verbs over the daemon's library (run, render, show, devices, bench).
+
+Errors we expect (a bad show, a missing file, a busy port, a bad flag) end with one line on
+stderr and exit status 2; everything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .audio_input import AudioInputError, PacedSource, SoundCardSource, list_devices, load_audio, tone_signal
+from .config import ConfigError, RunConfig, load_config
+from .control import Control
+from .decoder import pick_device
+from .engine import EngineOptions, LiveEngine
+from .osc_control import ControlDispatcher, ControlHandlers, ControlServer
+from .osc_out import OscOut, parse_host_port
+from .show import BUILTIN_DIR, ShowError
+from .show_runtime import RuntimeOptions, ShowRuntime
+from .sinks import SINK_HELP, SinkError, make_sink
+
+log = logging.getLogger("latentvj")
+DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
+
+
+# ---- shared pieces ---------------------------------------------------------------------------
+def runtime_options(cfg: RunConfig) -> RuntimeOptions:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    return RuntimeOptions(pick_device(cfg.device), cfg.size_tuple(), cfg.half, deterministic=not cfg.stochastic)
+
+
+def open_input(cfg: RunConfig, rt: ShowRuntime):
+    """demo | tone | an audio file | a sound card by index or name."""
+    spec = cfg.input
+    if spec == "demo":
+        audio, rate = load_audio(DEMO_LOOP, rt.sample_rate)
+        return PacedSource("demo", audio, rate, loop=True)
+    if spec == "tone":
+        return PacedSource("tone", tone_signal(rt.sample_rate), rt.sample_rate, loop=True)
+    path = Path(spec).expanduser()
+    if path.is_file():
+        audio, rate = load_audio(path, rt.sample_rate)
+        return PacedSource(path.name, audio, rate, loop=cfg.loop)
+    if "/" in spec or path.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg", ".aiff", ".m4a", ".mp4"):
+        raise AudioInputError(f"input {spec}: no such file")
+    device = int(spec) if spec.isdigit() else spec
+    return SoundCardSource(device, cfg.input_channels, cfg.input_rate)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
+    host, port = parse_host_port(cfg.osc_in, "--osc-in")
+    if not _is_loopback(host) and not cfg.osc_allow:
+        raise ConfigError(f"--osc-in {cfg.osc_in}: listening beyond this machine needs --osc-allow ADDRESS "
+                         "(the senders allowed to control the daemon)")
+    try:
+        return ControlServer((host, port), ControlDispatcher(handlers), allow=cfg.osc_allow or None)
+    except OSError as exc:
+        raise ConfigError(f"--osc-in {cfg.osc_in}: cannot listen ({exc.strerror}); is another daemon running?") from exc
+
+
+def summary(engine: LiveEngine, server: ControlServer | None) -> str:
+    s = engine.stats
+    span = s.ended - s.started
+    f50, f95, f99 = s.percentiles("frame_ms")
+    l50, l95, l99 = s.percentiles("latency_ms")
+    d50, _, d99 = s.percentiles("decode_ms")
+    ring = engine.source.ring
+    lines = [
+        f"published {s.published} frames in {span:.1f} s ({s.fps():.2f} fps, target {engine.opts.fps:g}); "
+        f"dropped {s.dropped}; held late latents {s.late}",
+        f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
+        f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (fixed offset {engine.latency * 1e3:.1f} ms)",
+        f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
+        f"audio          overflows {ring.overflows}, lost frames {engine.lost_frames + ring.lost}, "
+        f"reconnects {getattr(engine.source, 'reconnects', 0)}",
+    ]
+    for st in engine.sinks.stats():
+        lines.append(f"sink {st['sink']:<10} written {st['written']}, dropped {st['dropped']}, failures {st['failures']}")
+    if server is not None:
+        d = server.dispatcher
+        lines.append(f"osc in         {d.received} messages, {d.errors} refused, {server.refused_senders} from senders not allowed")
+    if engine.osc_out is not None:
+        lines.append(f"osc out        {engine.osc_out.sent} messages sent, {engine.osc_out.send_errors} failed")
+    return "\n".join(lines)
+
+
+# ---- verbs -----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace, flags: dict) -> int:
+    cfg = load_config(args.config, flags)
+    opts = runtime_options(cfg)
+    rt = ShowRuntime.load(cfg.show, opts)
+    log.info("%s", rt.describe())
+    source = open_input(cfg, rt)
+    sinks = [make_sink(s) for s in cfg.sink]
+    control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
+    targets = [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
+    osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
+    engine = LiveEngine(source, rt, control, sinks, osc_out,
+                        EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue), opts)
+    server = control_server(cfg, ControlHandlers(control, engine.switch_show))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine.start()
+    server.start()
+    log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
+             getattr(source, "name", cfg.input), ", ".join(cfg.sink), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
+             cfg.fps, engine.latency * 1e3)
+    end = time.monotonic() + cfg.duration if cfg.duration else float("inf")
+    while not stop.is_set() and not engine.done.is_set() and time.monotonic() < end:
+        stop.wait(min(0.1, max(0.0, end - time.monotonic())))
+    server.stop()
+    engine.stop()
+    print(summary(engine, server), flush=True)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace, flags: dict) -> int:
+    from tqdm import tqdm
+
+    from .offline import render
+
+    cfg = load_config(args.config, flags)
+    opts = runtime_options(cfg)
+    rt = ShowRuntime.load(cfg.show, opts)
+    audio, _ = load_audio(args.audio, rt.sample_rate)
+    out = str(args.output)
+    sink = make_sink(out if out.startswith(("png:", "file:")) else f"file:{out}")
+    control = Control(rt.latent_dim)
+    bar = tqdm(total=None, unit="frame", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    result = render(audio, rt, control, [sink], EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel,
+                                                              cfg.sink_queue), progress=progress)
+    bar.close()
+    print(f"rendered {result.frames} frames ({result.media_seconds:.1f} s of audio) to {out} in {result.seconds:.1f} s: "
+          f"{result.realtime_factor:.1f}x real time, {result.frames / result.seconds:.1f} fps; "
+          f"picture {result.latency * 1e3:.1f} ms behind the sound, as live (the muxed audio is delayed to match)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, flags: dict) -> int:
+    from .show_pack import create_show, show_info
+
+    if args.show_cmd == "info":
+        print(show_info(args.bundle))
+        return 0
+    mapping = None
+    out = create_show(args.out, args.decoder, encoder=None if args.encoder == "features" else Path(args.encoder),
+                      calibrate=args.calibrate, name=args.name, context=args.context, fps=args.fps, mapping=mapping)
+    print(show_info(str(out)))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace, flags: dict) -> int:
+    try:
+        devices = list_devices()
+    except OSError as exc:
+        raise AudioInputError(f"cannot list sound cards ({exc}); on Linux install libportaudio2") from exc
+    if not devices:
+        print("no audio inputs found")
+    for d in devices:
+        print(f"{d['index']:>3}  {d['name']}  ({d['channels']} ch, {d['sample_rate']:g} Hz, {d['hostapi']})")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
+    from .bench import run_bench
+
+    cfg = load_config(args.config, flags)
+    print(run_bench(cfg, runtime_options(cfg), seconds=args.seconds))
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------------
+def _engine_flags(p: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS
+    p.add_argument("--config", default=None, help="a TOML file of settings; flags win over it")
+    p.add_argument("--show", default=S, help="a show bundle folder or zip, or 'demo' (default)")
+    p.add_argument("--fps", type=float, default=S, help="frames per second (default 30)")
+    p.add_argument("--device", default=S, choices=["auto", "cpu", "cuda", "mps"], help="default auto")
+    p.add_argument("--size", default=S, help="output WxH (default: the decoder's own size)")
+    p.add_argument("--half", action="store_true", default=S, help="half precision decoder on GPU")
+    p.add_argument("--stochastic", action="store_true", default=S,
+                   help="sample RAVE's posterior instead of taking its mean (flickers)")
+    p.add_argument("--seed", type=int, default=S, help="seed of the noise control (default 0)")
+    p.add_argument("--channel", type=int, default=S, help="use this input channel (default: mix all down)")
+    p.add_argument("--latency-margin-ms", type=float, default=S,
+                   help="added to one hop to make the fixed audio->picture offset (default 20)")
+    p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    S = argparse.SUPPRESS
+    parser = argparse.ArgumentParser(prog="latentvj", description="Live audio -> RAVE latents -> images, over OSC.")
+    parser.add_argument("--version", action="version", version=f"latentvj {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    run = sub.add_parser("run", help="run the live daemon")
+    _engine_flags(run)
+    run.add_argument("--input", default=S, help="sound card name or index, an audio file, 'tone' or 'demo' (default)")
+    run.add_argument("--loop", action="store_true", default=S, help="loop a file input")
+    run.add_argument("--input-rate", type=int, default=S, help="sound card sample rate (default: the card's)")
+    run.add_argument("--input-channels", type=int, default=S, help="sound card channels (default: up to 2)")
+    run.add_argument("--sink", action="append", default=S, help=f"where frames go, repeatable: {SINK_HELP}")
+    run.add_argument("--osc-in", default=S, help="HOST:PORT to take control on (default 127.0.0.1:9000)")
+    run.add_argument("--osc-allow", action="append", default=S, help="sender address allowed to control (repeatable)")
+    run.add_argument("--osc-out", action="append", default=S, help="HOST:PORT to send latents to (repeatable)")
+    run.add_argument("--osc-per-dim", action="store_true", default=S, help="also send /latentvj/latent/<i>")
+    run.add_argument("--latent-rate", type=float, default=S, help="Hz of /latentvj/latent (default 30)")
+    run.add_argument("--features-rate", type=float, default=S, help="Hz of /latentvj/features (default 30)")
+    run.add_argument("--status-rate", type=float, default=S, help="Hz of /latentvj/status (default 2)")
+    run.add_argument("--preset-dir", default=S, help="folder of control presets")
+    run.add_argument("--duration", type=float, default=S, help="stop after this many seconds")
+    run.set_defaults(func=cmd_run)
+
+    ren = sub.add_parser("render", help="render audio to a video, as fast as possible")
+    ren.add_argument("audio", type=Path)
+    ren.add_argument("-o", "--output", required=True, help="OUT.mp4, or png:DIR")
+    ren.add_argument("-q", "--quiet", action="store_true")
+    _engine_flags(ren)
+    ren.set_defaults(func=cmd_render)
+
+    show = sub.add_parser("show", help="create or inspect a show bundle")
+    ssub = show.add_subparsers(dest="show_cmd", required=True)
+    create = ssub.add_parser("create", help="pack a bundle from a RAVE export and a decoder")
+    create.add_argument("--encoder", required=True, help="RAVE streaming export (.ts), or 'features'")
+    create.add_argument("--decoder", required=True, type=Path, help="TorchScript decoder (see README)")
+    create.add_argument("--out", required=True, type=Path)
+    create.add_argument("--calibrate", type=Path, help="audio to take the latent normalisation stats from")
+    create.add_argument("--name")
+    create.add_argument("--context", type=int, default=1, help="latent frames the decoder takes (default 1)")
+    create.add_argument("--fps", type=float, default=30.0, help="frame rate the decoder was trained at")
+    create.set_defaults(func=cmd_show)
+    info = ssub.add_parser("info", help="print what is in a bundle")
+    info.add_argument("bundle")
+    info.set_defaults(func=cmd_show)
+
+    dev = sub.add_parser("devices", help="list audio inputs")
+    dev.set_defaults(func=cmd_devices)
+
+    bench = sub.add_parser("bench", help="measure fps, frame times and audio->frame latency")
+    _engine_flags(bench)
+    bench.add_argument("--seconds", type=float, default=10.0)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict:
+    skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "seconds", "show_cmd",
+            "encoder", "decoder", "out", "calibrate", "name", "context", "bundle"}
+    flags = {k: v for k, v in vars(args).items() if k not in skip}
+    if args.cmd == "show" and "fps" in flags:
+        del flags["fps"]
+    return flags
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        return args.func(args, _flags(args))
+    except (ShowError, AudioInputError, SinkError, ConfigError) as exc:
+        print(f"latentvj {args.cmd}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Run settings: defaults, overridden by a TOML file (one per show or rig), overridden by flags.
+
+The TOML keys are the long flag names with '_' for '-': `osc_out = ["127.0.0.1:9001"]`,
+`latency_margin_ms = 25`. Unknown keys are an error that suggests the nearest known one.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ._toml import TOMLDecodeError, load_toml
+
+
+class ConfigError(ValueError):
+    """A setting or command line that cannot work; the message says which and why."""
+
+
+def default_preset_dir() -> str:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return str(Path(base) / "latentvj" / "presets")
+
+
+@dataclass
+class RunConfig:
+    show: str = "demo"
+    input: str = "demo"
+    loop: bool = False
+    sink: list[str] = field(default_factory=lambda: ["null"])
+    osc_in: str = "127.0.0.1:9000"
+    osc_allow: list[str] = field(default_factory=list)
+    osc_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
+    osc_per_dim: bool = False
+    latent_rate: float = 30.0
+    features_rate: float = 30.0
+    status_rate: float = 2.0
+    fps: float = 30.0
+    device: str = "auto"
+    duration: float | None = None
+    size: str | None = None
+    half: bool = False
+    stochastic: bool = False
+    seed: int = 0
+    channel: int | None = None
+    input_rate: int | None = None
+    input_channels: int | None = None
+    latency_margin_ms: float = 20.0
+    preset_dir: str = field(default_factory=default_preset_dir)
+    threads: int | None = None
+    sink_queue: int = 8
+
+    def check(self) -> None:
+        if not 1 <= self.fps <= 240:
+            raise ConfigError(f"fps {self.fps}: expected 1..240")
+        if self.duration is not None and self.duration <= 0:
+            raise ConfigError(f"duration {self.duration}: expected a positive number of seconds")
+        if self.latency_margin_ms < 0:
+            raise ConfigError("latency_margin_ms must be >= 0")
+        if self.size is not None:
+            parse_size(self.size)
+
+    def size_tuple(self) -> tuple[int, int] | None:
+        return parse_size(self.size) if self.size else None
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = str(text).lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or not (16 <= int(w) <= 8192 and 16 <= int(h) <= 8192):
+        raise ConfigError(f"size {text!r}: expected WxH, e.g. 512x512 (16..8192)")
+    return int(w), int(h)
+
+
+def load_config(path: str | Path | None, flags: dict[str, Any]) -> RunConfig:
+    """flags: only the options given on the command line (argparse with SUPPRESS defaults)."""
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(RunConfig)}
+    if path is not None:
+        path = Path(path)
+        try:
+            doc = load_toml(path)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: config file not found") from exc
+        except TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        for key, value in doc.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                raise ConfigError(f"{path}: unknown setting '{key}'{hint}")
+            values[name] = value
+    values.update(flags)
+    for key in ("sink", "osc_out", "osc_allow"):
+        if isinstance(values.get(key), str):
+            values[key] = [values[key]]
+    cfg = RunConfig(**values)
+    cfg.check()
+    return cfg

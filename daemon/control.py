@@ -1,0 +1,241 @@
+"""Performer controls over the latent: scale, bias, smoothing, freeze, noise, permutation.
+
+OSC (or MIDI) handlers write into one `Control` under its lock; the render thread copies the
+values into its `ControlApplier` once per frame (only when they changed) and applies them
+without the lock. Order: permute -> scale -> bias -> noise -> smoothing -> freeze. Latents come
+in standardised, so scale 1 and bias 0 mean "as trained".
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._toml import TOMLDecodeError, dumps_toml, load_toml
+
+MAX_ABS = 1e3  # beyond this a value is a mistake, not a performance
+MAX_SMOOTH_S = 60.0
+PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ControlError(ValueError):
+    """A control value that was refused; the message says which and why."""
+
+
+def _finite(name: str, value: float, lo: float = -MAX_ABS, hi: float = MAX_ABS) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ControlError(f"{name}: expected a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ControlError(f"{name}: {value} is not finite")
+    if not lo <= value <= hi:
+        raise ControlError(f"{name}: {value} is outside [{lo:g}, {hi:g}]")
+    return value
+
+
+@dataclass
+class ControlValues:
+    dim: int
+    scale: float = 1.0
+    scales: np.ndarray = field(default=None)  # (dim,)
+    biases: np.ndarray = field(default=None)  # (dim,)
+    smooth: float = 0.0  # time constant in seconds; 0 = off
+    freeze: bool = False
+    noise: float = 0.0  # std of gaussian noise added per frame
+    permutation: np.ndarray = field(default=None)  # (dim,) int: output i takes input permutation[i]
+
+    def __post_init__(self) -> None:
+        if self.scales is None:
+            self.scales = np.ones(self.dim, dtype=np.float32)
+        if self.biases is None:
+            self.biases = np.zeros(self.dim, dtype=np.float32)
+        if self.permutation is None:
+            self.permutation = np.arange(self.dim)
+
+    def copy(self) -> "ControlValues":
+        return ControlValues(
+            self.dim, self.scale, self.scales.copy(), self.biases.copy(), self.smooth,
+            self.freeze, self.noise, self.permutation.copy(),
+        )
+
+
+class Control:
+    """Thread-safe control state. Every setter validates and raises ControlError."""
+
+    def __init__(self, dim: int, preset_dir: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._v = ControlValues(dim)
+        self.version = 0  # bumped on every change, so the renderer copies only when needed
+        self.preset_dir = preset_dir
+
+    @property
+    def dim(self) -> int:
+        return self._v.dim
+
+    def _index(self, name: str, i: int) -> int:
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise ControlError(f"{name}: dimension index must be an integer, got {i!r}")
+        if not 0 <= i < self._v.dim:
+            raise ControlError(f"{name}: dimension {i} is out of range 0..{self._v.dim - 1}")
+        return i
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def set_scale(self, value: float) -> None:
+        value = _finite("scale", value)
+        with self._lock:
+            self._v.scale = value
+            self._changed()
+
+    def set_dim_scale(self, i: int, value: float) -> None:
+        value = _finite("scale", value)
+        with self._lock:
+            self._v.scales[self._index("scale", i)] = value
+            self._changed()
+
+    def set_dim_bias(self, i: int, value: float) -> None:
+        value = _finite("bias", value)
+        with self._lock:
+            self._v.biases[self._index("bias", i)] = value
+            self._changed()
+
+    def set_smooth(self, seconds: float) -> None:
+        seconds = _finite("smooth", seconds, 0.0, MAX_SMOOTH_S)
+        with self._lock:
+            self._v.smooth = seconds
+            self._changed()
+
+    def set_freeze(self, on: int | bool) -> None:
+        if not isinstance(on, (int, bool)) or on not in (0, 1):
+            raise ControlError(f"freeze: expected 0 or 1, got {on!r}")
+        with self._lock:
+            self._v.freeze = bool(on)
+            self._changed()
+
+    def set_noise(self, std: float) -> None:
+        std = _finite("noise", std, 0.0, 100.0)
+        with self._lock:
+            self._v.noise = std
+            self._changed()
+
+    def set_permutation(self, perm: list[int]) -> None:
+        arr = np.asarray(perm)
+        if arr.shape != (self._v.dim,) or sorted(arr.tolist()) != list(range(self._v.dim)):
+            raise ControlError(f"permute: expected a permutation of 0..{self._v.dim - 1}, got {list(perm)}")
+        with self._lock:
+            self._v.permutation = arr.astype(np.int64)
+            self._changed()
+
+    def reset(self, dim: int | None = None) -> None:
+        """Back to "as trained"; a new show with another latent size resets too."""
+        with self._lock:
+            self._v = ControlValues(self._v.dim if dim is None else dim)
+            self._changed()
+
+    def snapshot(self) -> ControlValues:
+        with self._lock:
+            return self._v.copy()
+
+    # presets ---------------------------------------------------------------------------------
+    def _preset_path(self, name: str) -> Path:
+        if not isinstance(name, str) or not PRESET_NAME.match(name):
+            raise ControlError(f"preset: name must be 1-64 letters, digits, '-' or '_', got {name!r}")
+        if self.preset_dir is None:
+            raise ControlError("preset: no preset folder configured (--preset-dir)")
+        return self.preset_dir / f"{name}.toml"
+
+    def save_preset(self, name: str) -> Path:
+        path = self._preset_path(name)
+        v = self.snapshot()
+        doc = {
+            "dim": v.dim, "scale": v.scale, "scales": v.scales.tolist(), "biases": v.biases.tolist(),
+            "smooth": v.smooth, "noise": v.noise, "permutation": v.permutation.tolist(),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(dumps_toml(doc))
+            tmp.replace(path)
+        except OSError as exc:
+            raise ControlError(f"preset: cannot write {path} ({exc.strerror})") from exc
+        return path
+
+    def load_preset(self, name: str) -> Path:
+        """All or nothing: a bad preset file leaves the controls as they were."""
+        path = self._preset_path(name)
+        if not path.is_file():
+            raise ControlError(f"preset: {path} does not exist")
+        try:
+            doc = load_toml(path)
+        except (TOMLDecodeError, OSError) as exc:
+            raise ControlError(f"preset: {path} is not valid TOML ({exc})") from exc
+        v = ControlValues(self.dim)
+        if doc.get("dim") != v.dim:
+            raise ControlError(f"preset: {path} is for {doc.get('dim')} dimensions, the show has {v.dim}")
+        try:
+            v.scale = _finite("scale", doc.get("scale", 1.0))
+            v.smooth = _finite("smooth", doc.get("smooth", 0.0), 0.0, MAX_SMOOTH_S)
+            v.noise = _finite("noise", doc.get("noise", 0.0), 0.0, 100.0)
+            for key, arr in (("scales", v.scales), ("biases", v.biases)):
+                vals = doc.get(key, arr.tolist())
+                if not isinstance(vals, list) or len(vals) != v.dim:
+                    raise ControlError(f"{key}: expected {v.dim} numbers")
+                arr[:] = [_finite(key, x) for x in vals]
+            perm = doc.get("permutation", list(range(v.dim)))
+            if sorted(perm) != list(range(v.dim)):
+                raise ControlError("permutation: not a permutation")
+            v.permutation = np.asarray(perm, dtype=np.int64)
+        except (ControlError, TypeError) as exc:
+            raise ControlError(f"preset: {path}: {exc}") from exc
+        with self._lock:
+            v.freeze = self._v.freeze
+            self._v = v
+            self._changed()
+        return path
+
+
+class ControlApplier:
+    """Render-thread side: applies the latest control values to one latent per frame."""
+
+    def __init__(self, control: Control, seed: int = 0) -> None:
+        self.control = control
+        self._version = -1
+        self._v = control.snapshot()
+        self._rng = np.random.default_rng(seed)
+        self._noise = np.zeros(self._v.dim, dtype=np.float32)
+        self._state: np.ndarray | None = None  # smoothed output (dim,)
+
+    def apply(self, z: np.ndarray, dt: float, out: np.ndarray) -> None:
+        """z: (dim,) standardised latent -> out: (dim,) what the decoder receives."""
+        if self.control.version != self._version:
+            self._version = self.control.version
+            self._v = self.control.snapshot()
+            if self._v.dim != len(self._noise):
+                self._noise = np.zeros(self._v.dim, dtype=np.float32)
+                self._state = None
+        v = self._v
+        # The noise draw happens every frame whatever the settings, so the random sequence (and
+        # with it render == live) does not depend on when the performer touched the noise knob.
+        self._noise[:] = self._rng.standard_normal(v.dim)
+        if v.freeze and self._state is not None:
+            out[:] = self._state
+            return
+        np.take(z, v.permutation, out=out)
+        out *= v.scales
+        out *= v.scale
+        out += v.biases
+        if v.noise > 0.0:
+            out += v.noise * self._noise
+        if v.smooth > 0.0 and self._state is not None:
+            keep = math.exp(-dt / v.smooth)
+            out *= 1.0 - keep
+            out += keep * self._state
+        if self._state is None:
+            self._state = out.copy()
+        else:
+            self._state[:] = out

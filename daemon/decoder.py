@@ -1,0 +1,108 @@
+"""Latent -> RGBA frame on the device, with every buffer allocated once.
+
+Decoder contract: a TorchScript module whose `forward(z)` takes float32 (batch, latent_dim), or
+(batch, context, latent_dim) when the show's context window is longer than 1, and returns
+(batch, 3, H, W) in [0, 1]. VAE shows use the same contract: their features -> latent mapping
+happens before the controls (see engine.ShowRuntime).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import ConfigError
+from .rave_encoder import load_torchscript
+from .show import ShowError
+
+WARMUP_CALLS = 8
+
+
+def pick_device(name: str) -> torch.device:
+    """`auto`: cuda, then mps, then cpu. An explicit device that is not here is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is available to this torch build")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("--device mps: Apple's Metal backend is not available here")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"--device {name}: expected cpu, cuda, mps or auto")
+    return torch.device(name)
+
+
+class FrameDecoder:
+    """Decodes one latent window into an (H, W, 4) uint8 RGBA frame, top-down, contiguous."""
+
+    def __init__(
+        self,
+        path: Path,
+        latent_dim: int,
+        context: int,
+        native_size: tuple[int, int],
+        device: torch.device,
+        out_size: tuple[int, int] | None = None,
+        half: bool = False,
+    ) -> None:
+        self.path = path
+        self.device = device
+        self.latent_dim = latent_dim
+        self.context = context
+        self.half = half and device.type in ("cuda", "mps")
+        self.module = load_torchscript(path, device)
+        if self.half:
+            self.module = self.module.half()
+        dtype = torch.float16 if self.half else torch.float32
+        shape = (1, latent_dim) if context == 1 else (1, context, latent_dim)
+        self._z = torch.zeros(shape, dtype=dtype, device=device)
+        self.native_w, self.native_h = native_size
+        self.width, self.height = out_size or native_size
+        self._check_output()
+        self._rgba = None  # (H, W, 4) uint8 on the device, only where that is not the host
+        if device.type != "cpu":
+            self._rgba = torch.full((self.height, self.width, 4), 255, dtype=torch.uint8, device=device)
+
+    @torch.no_grad()
+    def _check_output(self) -> None:
+        """One call on the rest latent: the decoder must take our input and return our size."""
+        want = (1, 3, self.native_h, self.native_w)
+        try:
+            out = self.module(self._z)
+        except RuntimeError as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ShowError(
+                f"{self.path}: forward(z) fails on z of shape {tuple(self._z.shape)} "
+                f"(latent_dim {self.latent_dim}, context {self.context} from show.toml): {msg}"
+            ) from exc
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != want:
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ShowError(f"{self.path}: forward(z) returns {got}, show.toml says {want} (batch, 3, H, W)")
+
+    @torch.no_grad()
+    def decode(self, window: np.ndarray, out: np.ndarray) -> None:
+        """window: (context, latent_dim) float32, newest last -> out: (H, W, 4) uint8."""
+        src = torch.from_numpy(window)
+        self._z.copy_(src.view(self._z.shape))
+        img = self.module(self._z)[0]  # (3, h, w)
+        if (self.height, self.width) != (self.native_h, self.native_w):
+            img = F.interpolate(img[None].float(), size=(self.height, self.width), mode="bilinear", align_corners=False)[0]
+        img = img.float().clamp_(0.0, 1.0).mul_(255.0).add_(0.5)
+        dst = torch.from_numpy(out)  # (H, W, 4) view of the caller's frame
+        if self._rgba is None:  # cpu: write straight into the frame
+            dst[..., :3].copy_(img.permute(1, 2, 0))  # float -> uint8 truncates; +0.5 rounds
+            dst[..., 3] = 255
+        else:  # gpu: convert on the device, one copy to the host
+            self._rgba[..., :3].copy_(img.permute(1, 2, 0))
+            dst.copy_(self._rgba)
+
+    def warmup(self, calls: int = WARMUP_CALLS) -> None:
+        window = np.zeros((self.context, self.latent_dim), dtype=np.float32)
+        frame = np.empty((self.height, self.width, 4), dtype=np.uint8)
+        for _ in range(calls):
+            self.decode(window, frame)

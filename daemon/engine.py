@@ -1,0 +1,279 @@
+"""The live engine: an encoder thread and a render thread around one AudioSource.
+
+    source --ring--> encoder thread: mixdown, resample, hops -> ShowRuntime.encode_hop -> clock
+    render thread, fps grid: clock.sample(media time - latency) -> controls -> decoder -> sinks, OSC
+
+The renderer never waits on audio: it renders the fps grid from wall time, holding the newest
+latent when audio is late or gone. A frame that cannot start within its slot is dropped (the
+grid index skips), so the output keeps real time. A new show is loaded and warmed up beside the
+playing one and swapped in between frames.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import soxr
+
+from .control import Control, ControlError
+from .frame_pipeline import FramePipeline, FramePool, SinkSet
+from .osc_out import OscOut
+from .show import ShowError
+from .show_runtime import RuntimeOptions, ShowRuntime
+from .sinks import Sink, StreamInfo
+
+log = logging.getLogger("latentvj.engine")
+
+POLL_S = 0.002  # encoder thread's wait for more audio
+CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
+STAT_CAPACITY = 1 << 17  # frame stats kept (about an hour at 30 fps)
+
+
+@dataclass
+class EngineOptions:
+    fps: float = 30.0
+    latency_margin_ms: float = 20.0  # on top of one hop: room for the audio block and the encoder
+    seed: int = 0
+    channel: int | None = None  # None: mix all channels down
+    sink_queue: int = 8
+
+
+def latency_seconds(rt: ShowRuntime, margin_ms: float) -> float:
+    """The fixed offset between audio and picture: one hop, plus a margin."""
+    return rt.period + margin_ms / 1e3
+
+
+@dataclass
+class RunStats:
+    """Per-frame figures, kept in preallocated arrays (no per-frame allocation)."""
+
+    frame_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
+    latency_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
+    decode_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
+    published: int = 0
+    dropped: int = 0
+    late: int = 0
+    started: float = 0.0
+    ended: float = 0.0
+
+    def record(self, frame_ms: float, latency_ms: float, decode_ms: float) -> None:
+        i = self.published % STAT_CAPACITY
+        self.frame_ms[i] = frame_ms
+        self.latency_ms[i] = latency_ms
+        self.decode_ms[i] = decode_ms
+        self.published += 1
+
+    def _kept(self, arr: np.ndarray) -> np.ndarray:
+        return arr[: min(self.published, STAT_CAPACITY)]
+
+    def percentiles(self, which: str, qs=(50, 95, 99)) -> list[float]:
+        data = self._kept(getattr(self, which))
+        return [float(np.percentile(data, q)) for q in qs] if len(data) else [float("nan")] * len(qs)
+
+    def fps(self) -> float:
+        span = (self.ended or time.monotonic()) - self.started
+        return self.published / span if span > 0 else 0.0
+
+
+class LiveEngine:
+    def __init__(
+        self,
+        source,
+        runtime: ShowRuntime,
+        control: Control,
+        sinks: list[Sink],
+        osc_out: OscOut | None,
+        opts: EngineOptions,
+        runtime_opts: RuntimeOptions,
+        observer=None,
+    ) -> None:
+        self.source = source
+        self.observer = observer  # bench: called as observer(index, frame, done_time) on the render thread
+        self.runtime = runtime
+        self.control = control
+        self.osc_out = osc_out
+        self.opts = opts
+        self.runtime_opts = runtime_opts
+        self.latency = latency_seconds(runtime, opts.latency_margin_ms)
+        w, h = runtime.decoder.width, runtime.decoder.height
+        self.size = (w, h)
+        info = StreamInfo(w, h, opts.fps, audio_rate=source.sample_rate, audio_channels=source.channels,
+                          audio_delay=self.latency)
+        self.sinks = SinkSet(sinks, info, opts.sink_queue)
+        self.pool = FramePool(w, h, opts.sink_queue)
+        self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
+        self.stats = RunStats()
+        self.encoded_hops = 0
+        self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop
+        self.lost_frames = 0
+        self._pending: ShowRuntime | None = None
+        self._switch_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.done = threading.Event()  # set when a non-looping file has played out
+        self._src_frames = 0  # source frames consumed, lost ones included
+        self._threads = [
+            threading.Thread(target=self._encode_loop, name="encoder", daemon=True),
+            threading.Thread(target=self._render_loop, name="renderer", daemon=True),
+        ]
+        if opts.latency_margin_ms < 2 * runtime.encode_ms:
+            log.warning("latency margin %.0f ms is less than twice the encoder's %.1f ms per hop: "
+                        "frames may hold stale latents (raise --latency-margin-ms)",
+                        opts.latency_margin_ms, runtime.encode_ms)
+
+    # ---- control from other threads -----------------------------------------------------------
+    def switch_show(self, spec: str) -> None:
+        """Load, check and warm up `spec` beside the playing show, then swap it in between frames.
+
+        Runs on the caller's thread (the OSC server's); a bad show raises ControlError and the
+        playing one goes on."""
+        if not self._switch_lock.acquire(blocking=False):
+            raise ControlError(f"show: still loading the previous request; {spec!r} ignored")
+        try:
+            t = time.perf_counter()
+            rt = ShowRuntime.load(spec, RuntimeOptions(
+                self.runtime_opts.device, self.size, self.runtime_opts.half, self.runtime_opts.deterministic))
+        except ShowError as exc:
+            raise ControlError(f"show: {exc}; still playing '{self.runtime.name}'") from exc
+        finally:
+            self._switch_lock.release()
+        log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
+        self._pending = rt
+
+    # ---- threads ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.runtime.reset()
+        self.runtime.new_clock(0.0)
+        self._resampler = self._make_resampler(self.runtime)
+        self.sinks.start()
+        self.stats.started = time.monotonic()
+        self.source.start(at=self.stats.started)
+        for t in self._threads:
+            t.start()
+
+    def _make_resampler(self, rt: ShowRuntime):
+        if self.source.sample_rate == rt.sample_rate:
+            return None
+        return soxr.ResampleStream(self.source.sample_rate, rt.sample_rate, 1, dtype="float32")
+
+    def _install(self, rt: ShowRuntime) -> None:
+        """Encoder thread: start the new show's clock where the audio is now."""
+        rt.reset()
+        rt.new_clock(self._src_frames / self.source.sample_rate)
+        self._resampler = self._make_resampler(rt)
+        self._fill = 0
+        self.runtime = rt  # the renderer picks it up at its next frame
+
+    def _encode_loop(self) -> None:
+        ring = self.source.ring
+        block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
+        hopbuf = np.zeros(1 << 16, dtype=np.float32)
+        self._fill = 0
+        lost_seen = 0
+        next_check = 0.0
+        channel = self.opts.channel
+        while not self._stop.is_set():
+            if self._pending is not None:
+                self._install(self._pending)
+                self._pending = None
+            rt = self.runtime
+            n = ring.read(block)
+            if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
+                lost = ring.lost - lost_seen
+                lost_seen = ring.lost
+                self._src_frames += lost
+                self.lost_frames += lost
+                rt.clock.skip(int(lost * rt.sample_rate / self.source.sample_rate) // rt.hop)
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + CHECK_EVERY_S
+                self.source.check(now)
+                if self.source.finished and ring.available() == 0 and n == 0:
+                    self._finish_when_shown()
+            if n == 0:
+                time.sleep(POLL_S)
+                continue
+            self._src_frames += n
+            if self.sinks.wants_audio:
+                self.sinks.audio(block[:n].copy())
+            mono = block[:n, channel] if channel is not None else block[:n].mean(axis=1)
+            if self._resampler is not None:
+                mono = self._resampler.resample_chunk(mono)
+            if self._fill + len(mono) > len(hopbuf):
+                hopbuf = np.concatenate([hopbuf, np.zeros(len(mono), np.float32)])
+            hopbuf[self._fill : self._fill + len(mono)] = mono
+            self._fill += len(mono)
+            hop = rt.hop
+            done = 0
+            while self._fill - done >= hop:
+                t = time.perf_counter()
+                rt.encode_hop(hopbuf[done : done + hop])
+                self.encode_ms[self.encoded_hops % STAT_CAPACITY] = (time.perf_counter() - t) * 1e3
+                done += hop
+                self.encoded_hops += 1
+            if done:
+                hopbuf[: self._fill - done] = hopbuf[done : self._fill]
+                self._fill -= done
+
+    def _finish_when_shown(self) -> None:
+        """A file without --loop ends once its last latent has been on screen."""
+        if not self.done.is_set() and self._media_now() - self.latency > self.runtime.clock.newest_time():
+            self.done.set()
+
+    def _media_now(self) -> float:
+        return self.source.media_time(time.monotonic())
+
+    def _render_loop(self) -> None:
+        fps = self.opts.fps
+        period = 1.0 / fps
+        start = self.stats.started
+        paced = self.source.paced
+        stats = self.stats
+        j = 0
+        while not self._stop.is_set():
+            due = start + j * period
+            now = time.monotonic()
+            if now < due:
+                time.sleep(due - now)
+                now = time.monotonic()
+            behind = int((now - due) * fps)
+            if behind >= 1:  # a whole slot late: drop frames to stay on the wall clock
+                stats.dropped += behind
+                j += behind
+                due = start + j * period
+            rt = self.runtime
+            if rt is not self.pipeline.runtime:
+                if rt.latent_dim != self.pipeline.runtime.latent_dim:
+                    self.control.reset(rt.latent_dim)
+                self.pipeline.set_runtime(rt)
+                self.latency = latency_seconds(rt, self.opts.latency_margin_ms)
+            # Paced sources define media time by the grid itself: exactly what `render` computes.
+            media = j / fps if paced else self.source.media_time(due)
+            frame = self.pool.next()
+            if not self.pipeline.make(media - self.latency, frame):
+                stats.late += 1
+            self.sinks.frame(frame, j)
+            done = time.monotonic()
+            if self.observer is not None:
+                self.observer(j, frame, done)
+            # latency: from the moment the audio this frame shows was captured, to now
+            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms)
+            if self.osc_out is not None:
+                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.features,
+                                     (self.current_fps(), (done - due + self.latency) * 1e3, stats.dropped))
+            j += 1
+
+    def current_fps(self) -> float:
+        return self.stats.fps()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5.0)
+        self.stats.ended = time.monotonic()
+        self.source.stop()
+        self.sinks.stop()
+        if self.osc_out is not None:
+            self.osc_out.close()

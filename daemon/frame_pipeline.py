@@ -1,0 +1,84 @@
+"""Media time -> one RGBA frame: the part that live and offline rendering share, so that both
+produce the same pixels for the same audio and seed.
+
+Also the small pieces around it: the frame pool the sinks read from, and the sink set.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .control import Control, ControlApplier
+from .show_runtime import ShowRuntime
+from .sinks import Sink, SinkRunner, StreamInfo
+
+
+class FramePipeline:
+    def __init__(self, runtime: ShowRuntime, control: Control, fps: float, seed: int) -> None:
+        self.fps = fps
+        self.applier = ControlApplier(control, seed)
+        self.decode_ms = 0.0  # last frame's decoder time
+        self.set_runtime(runtime)
+
+    def set_runtime(self, rt: ShowRuntime) -> None:
+        self.runtime = rt
+        self._row = np.zeros(rt.encoder_dim + rt.n_features, dtype=np.float32)  # [z | features]
+        self._zin = np.zeros(rt.latent_dim, dtype=np.float32)
+        self.latent = np.zeros(rt.latent_dim, dtype=np.float32)  # what the decoder got, newest
+        self.features = self._row[rt.encoder_dim :]
+        self._window = np.zeros((rt.context, rt.latent_dim), dtype=np.float32)  # (context, dim), newest last
+
+    def make(self, t_media: float, out: np.ndarray) -> bool:
+        """Render media time t_media into out (H, W, 4); False when the latent was late."""
+        rt = self.runtime
+        fresh = rt.clock.sample(t_media, self._row)
+        rt.to_decoder_latent(self._row[: rt.encoder_dim], self._zin)
+        self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
+        if rt.context > 1:
+            self._window[:-1] = self._window[1:]
+        self._window[-1] = self.latent
+        t = time.perf_counter()
+        rt.decoder.decode(self._window, out)
+        self.decode_ms = (time.perf_counter() - t) * 1e3
+        return fresh
+
+
+class FramePool:
+    """Preallocated frames handed to the sinks in turn; big enough that none is reused while a
+    sink's queue still holds it (queue depth + the one being written + the one being rendered)."""
+
+    def __init__(self, width: int, height: int, queue_frames: int) -> None:
+        self._frames = [np.zeros((height, width, 4), dtype=np.uint8) for _ in range(queue_frames + 3)]
+        self._i = 0
+
+    def next(self) -> np.ndarray:
+        self._i = (self._i + 1) % len(self._frames)
+        return self._frames[self._i]
+
+
+class SinkSet:
+    def __init__(self, sinks: list[Sink], info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
+        self.runners = [SinkRunner(s, info, queue_frames, blocking) for s in sinks]
+        self.wants_audio = any(s.wants_audio for s in sinks) and info.audio_rate is not None
+
+    def start(self) -> None:
+        for r in self.runners:
+            r.start()
+
+    def frame(self, frame: np.ndarray, index: int) -> None:
+        for r in self.runners:
+            r.put_frame(frame, index)
+
+    def audio(self, samples: np.ndarray) -> None:
+        """samples: (n, channels) float32, owned by the sinks from now on."""
+        for r in self.runners:
+            r.put_audio(samples)
+
+    def stop(self) -> None:
+        for r in self.runners:
+            r.stop()
+
+    def stats(self) -> list[dict]:
+        return [{"sink": r.sink.spec, "written": r.written, "dropped": r.dropped, "failures": r.failures}
+                for r in self.runners]

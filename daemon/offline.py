@@ -1,0 +1,77 @@
+"""`latentvj render`: the live pipeline on a simulated clock, as fast as the machine goes.
+
+For frame j the live renderer samples media time j / fps - latency, and by then the encoder has
+encoded every hop that ended before it. Feeding hops here until the clock covers that time and
+calling the same FramePipeline gives the frames the live path would have given, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .control import Control
+from .engine import EngineOptions, latency_seconds
+from .frame_pipeline import FramePipeline, FramePool, SinkSet
+from .show_runtime import ShowRuntime
+from .sinks import Sink, StreamInfo
+
+
+@dataclass
+class RenderResult:
+    frames: int
+    seconds: float  # wall time
+    media_seconds: float
+    latency: float
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.media_seconds / self.seconds if self.seconds > 0 else float("inf")
+
+
+def render(
+    audio: np.ndarray,
+    runtime: ShowRuntime,
+    control: Control,
+    sinks: list[Sink],
+    opts: EngineOptions,
+    frames: int | None = None,
+    progress=None,
+) -> RenderResult:
+    """audio: (n, channels) float32 at runtime.sample_rate. Sinks get every frame and the audio."""
+    fps = opts.fps
+    latency = latency_seconds(runtime, opts.latency_margin_ms)
+    rt = runtime
+    rt.reset()
+    clock = rt.new_clock(0.0)
+    w, h = rt.decoder.width, rt.decoder.height
+    info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1], audio_delay=latency)
+    sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
+    pool = FramePool(w, h, opts.sink_queue)
+    pipeline = FramePipeline(rt, control, fps, opts.seed)
+    mono = audio[:, opts.channel] if opts.channel is not None else audio.mean(axis=1)
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    n_frames = frames if frames is not None else math.ceil(len(audio) / rt.sample_rate * fps)
+    hop = rt.hop
+    cursor = 0
+    sink_set.start()
+    t0 = time.perf_counter()
+    for j in range(n_frames):
+        t = j / fps - latency
+        while clock.newest_time() <= t and cursor + hop <= len(mono):
+            rt.encode_hop(mono[cursor : cursor + hop])
+            if sink_set.wants_audio:
+                sink_set.audio(audio[cursor : cursor + hop].copy())
+            cursor += hop
+        frame = pool.next()
+        pipeline.make(t, frame)
+        sink_set.frame(frame, j)
+        if progress is not None:
+            progress(j + 1, n_frames)
+    if sink_set.wants_audio and cursor < len(audio):
+        sink_set.audio(audio[cursor:].copy())
+    sink_set.stop()
+    return RenderResult(n_frames, time.perf_counter() - t0, n_frames / fps, latency)
+

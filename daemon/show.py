@@ -1,0 +1,245 @@
+"""The show bundle: a folder (or a zip of one) with `show.toml`, the encoder and the decoder.
+
+Training writes bundles with `write_manifest`; the daemon reads them with `load_manifest` and
+`load_show`. Everything is validated on load and every error names the file and what is wrong,
+so a bad bundle never replaces the one that is playing.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._toml import TOMLDecodeError, dumps_toml, load_toml
+
+FORMAT_VERSION = 1
+MANIFEST = "show.toml"
+ENCODER_KINDS = ("rave", "features")
+DECODER_KINDS = ("latent", "vae")
+BUILTIN_DIR = Path(__file__).parent / "shows"
+
+
+class ShowError(Exception):
+    """A show bundle that cannot be played; the message names the file and the problem."""
+
+
+@dataclass
+class Manifest:
+    """What `show.toml` says. Sizes here are checked against the models on load."""
+
+    root: Path
+    name: str
+    encoder_kind: str
+    encoder_file: str
+    sample_rate: int
+    hop: int
+    encoder_dim: int
+    latent_mean: np.ndarray  # (encoder_dim,)
+    latent_std: np.ndarray  # (encoder_dim,)
+    decoder_kind: str
+    decoder_file: str
+    latent_dim: int
+    context: int
+    width: int
+    height: int
+    fps: float
+    # features -> decoder latent, only for VAE shows: z = weight @ f + bias
+    mapping_weight: np.ndarray | None = None  # (latent_dim, encoder_dim)
+    mapping_bias: np.ndarray | None = None  # (latent_dim,)
+    checksums: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def encoder_path(self) -> Path:
+        return self.root / self.encoder_file
+
+    @property
+    def decoder_path(self) -> Path:
+        return self.root / self.decoder_file
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+
+def resolve_show_path(spec: str | Path) -> Path:
+    """`demo` (or any name of a built-in show) or a path to a bundle folder or zip."""
+    spec = str(spec)
+    builtin = BUILTIN_DIR / spec
+    if "/" not in spec and "\\" not in spec and (builtin / MANIFEST).is_file():
+        return builtin
+    path = Path(spec).expanduser()
+    if not path.exists():
+        names = sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / MANIFEST).is_file())
+        raise ShowError(f"{spec}: no such show bundle (built-in shows: {', '.join(names)})")
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _unpack_zip(path)
+    if path.is_file():
+        raise ShowError(f"{path}: a show is a folder with {MANIFEST} or a zip of one")
+    return path
+
+
+def _unpack_zip(path: Path) -> Path:
+    """Unpack into a fresh temporary folder; the zip itself is never modified."""
+    out = Path(tempfile.mkdtemp(prefix="latentvj-show-"))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.extractall(out)
+    except (zipfile.BadZipFile, OSError) as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ShowError(f"{path}: unreadable zip ({exc})") from exc
+    if (out / MANIFEST).is_file():
+        return out
+    subdirs = [p for p in out.iterdir() if (p / MANIFEST).is_file()]
+    if len(subdirs) == 1:
+        return subdirs[0]
+    raise ShowError(f"{path}: the zip holds no {MANIFEST}")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _need(table: dict, key: str, kind: type | tuple, where: str) -> Any:
+    if key not in table:
+        raise ShowError(f"{where}: missing key '{key}'")
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ShowError(f"{where}: '{key}' should be {getattr(kind, '__name__', kind)}, got {value!r}")
+    return value
+
+
+def _vector(table: dict, key: str, n: int, where: str) -> np.ndarray:
+    value = _need(table, key, list, where)
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise ShowError(f"{where}: '{key}' should be {n} finite numbers, got shape {arr.shape}")
+    return arr.astype(np.float32)
+
+
+def load_manifest(root: Path) -> Manifest:
+    """Parse and check `show.toml` (not the model files; see `load_show` for those)."""
+    path = root / MANIFEST
+    if not path.is_file():
+        raise ShowError(f"{path}: missing (a show bundle is a folder with {MANIFEST})")
+    try:
+        doc = load_toml(path)
+    except TOMLDecodeError as exc:
+        raise ShowError(f"{path}: not valid TOML ({exc})") from exc
+    where = str(path)
+    version = _need(doc, "format", int, where)
+    if version > FORMAT_VERSION:
+        raise ShowError(f"{where}: format {version} is newer than this latentvj reads ({FORMAT_VERSION})")
+    enc = _need(doc, "encoder", dict, where)
+    dec = _need(doc, "decoder", dict, where)
+    ew, dw = f"{where} [encoder]", f"{where} [decoder]"
+    enc_kind = _need(enc, "kind", str, ew)
+    if enc_kind not in ENCODER_KINDS:
+        raise ShowError(f"{ew}: kind '{enc_kind}' is not one of {ENCODER_KINDS}")
+    dec_kind = _need(dec, "kind", str, dw)
+    if dec_kind not in DECODER_KINDS:
+        raise ShowError(f"{dw}: kind '{dec_kind}' is not one of {DECODER_KINDS}")
+    enc_dim = _need(enc, "latent_dim", int, ew)
+    lat = _need(doc, "latent", dict, where)
+    m = Manifest(
+        root=root,
+        name=_need(doc, "name", str, where),
+        encoder_kind=enc_kind,
+        encoder_file=enc.get("file", ""),
+        sample_rate=_need(enc, "sample_rate", int, ew),
+        hop=_need(enc, "hop", int, ew),
+        encoder_dim=enc_dim,
+        latent_mean=_vector(lat, "mean", enc_dim, f"{where} [latent]"),
+        latent_std=_vector(lat, "std", enc_dim, f"{where} [latent]"),
+        decoder_kind=dec_kind,
+        decoder_file=_need(dec, "file", str, dw),
+        latent_dim=_need(dec, "latent_dim", int, dw),
+        context=int(dec.get("context", 1)),
+        width=_need(dec, "width", int, dw),
+        height=_need(dec, "height", int, dw),
+        fps=float(dec.get("fps", 30)),
+        checksums=dict(doc.get("checksums", {})),
+        provenance=dict(doc.get("provenance", {})),
+    )
+    if np.any(m.latent_std <= 0):
+        raise ShowError(f"{where} [latent]: 'std' must be positive")
+    if min(m.sample_rate, m.hop, m.encoder_dim, m.latent_dim, m.context, m.width, m.height) < 1:
+        raise ShowError(f"{where}: sizes must be positive")
+    if enc_kind == "rave" and not m.encoder_file:
+        raise ShowError(f"{ew}: a RAVE show needs 'file'")
+    if dec_kind == "vae" or "mapping" in doc:
+        mp = _need(doc, "mapping", dict, where)
+        mw = f"{where} [mapping]"
+        weight = np.asarray(_need(mp, "weight", list, mw), dtype=np.float64)
+        if weight.shape != (m.latent_dim, enc_dim) or not np.all(np.isfinite(weight)):
+            raise ShowError(
+                f"{mw}: 'weight' should be {m.latent_dim}x{enc_dim} (decoder latent_dim x encoder "
+                f"latent_dim), got shape {weight.shape}"
+            )
+        m.mapping_weight = weight.astype(np.float32)
+        m.mapping_bias = _vector(mp, "bias", m.latent_dim, mw)
+    elif m.latent_dim != enc_dim:
+        raise ShowError(
+            f"{where}: decoder latent_dim {m.latent_dim} != encoder latent_dim {enc_dim} "
+            "(a latent decoder takes the encoder's latents as they are)"
+        )
+    return m
+
+
+def verify_checksums(m: Manifest) -> None:
+    for name in (m.encoder_file, m.decoder_file):
+        if not name:
+            continue
+        path = m.root / name
+        if not path.is_file():
+            raise ShowError(f"{path}: missing (named in {m.manifest_path})")
+        want = m.checksums.get(name)
+        if want and sha256_of(path) != want:
+            raise ShowError(f"{path}: checksum differs from {m.manifest_path}: the file changed or is corrupt")
+
+
+def write_manifest(
+    root: Path,
+    *,
+    name: str,
+    encoder: dict[str, Any],
+    latent_mean: np.ndarray,
+    latent_std: np.ndarray,
+    decoder: dict[str, Any],
+    mapping: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write `show.toml` with checksums of the model files already in `root`."""
+    doc: dict[str, Any] = {"format": FORMAT_VERSION, "name": name, "encoder": dict(encoder)}
+    doc["latent"] = {
+        "mean": [float(x) for x in np.asarray(latent_mean).ravel()],
+        "std": [float(x) for x in np.asarray(latent_std).ravel()],
+    }
+    doc["decoder"] = dict(decoder)
+    if mapping is not None:
+        doc["mapping"] = {
+            "weight": np.asarray(mapping["weight"], dtype=np.float64).tolist(),
+            "bias": [float(x) for x in np.asarray(mapping["bias"]).ravel()],
+        }
+    doc["checksums"] = {
+        f: sha256_of(root / f) for f in (encoder.get("file"), decoder.get("file")) if f
+    }
+    prov = {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    prov.update(provenance or {})
+    doc["provenance"] = prov
+    path = root / MANIFEST
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps_toml(doc))
+    tmp.replace(path)
+    return path

@@ -1,0 +1,131 @@
+"""`latentvj show create` and `show info`: pack a bundle from model files, and describe one.
+
+Latent normalisation stats come from calibration audio encoded through the same encoder code
+the daemon plays with, so "scale 1, bias 0" means "as the decoder was trained".
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .audio_input import load_audio
+from .features import FeaturesEncoder, feature_names
+from .rave_encoder import RaveEncoder, load_torchscript
+from .show import MANIFEST, ShowError, load_manifest, resolve_show_path, write_manifest
+from .show_runtime import RuntimeOptions, ShowRuntime
+
+log = logging.getLogger("latentvj.show")
+
+
+def encode_stats(encoder, audio_mono: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean and std of the encoder's output over the audio, hop by hop from a reset state."""
+    encoder.reset()
+    hop = encoder.hop
+    rows = [encoder.encode_hop(audio_mono[i : i + hop]) for i in range(0, len(audio_mono) - hop + 1, hop)]
+    encoder.reset()
+    if len(rows) < 2:
+        raise ShowError(f"calibration audio is too short: {len(audio_mono)} samples, need at least 2 hops of {hop}")
+    z = np.stack(rows)  # (hops, dim)
+    std = z.std(axis=0)
+    return z.mean(axis=0), np.maximum(std, 1e-6), len(rows)
+
+
+def probe_decoder(path: Path, latent_dim: int, context: int) -> tuple[int, int]:
+    """(width, height) of the decoder's output for the contract's input shape."""
+    module = load_torchscript(path, torch.device("cpu"))
+    shape = (1, latent_dim) if context == 1 else (1, context, latent_dim)
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(shape))
+    except RuntimeError as exc:
+        raise ShowError(f"{path}: forward(z) fails on z of shape {shape} "
+                        f"(the encoder's latent_dim is {latent_dim}): {str(exc).strip().splitlines()[0]}") from exc
+    if not isinstance(out, torch.Tensor) or out.dim() != 4 or out.shape[:2] != (1, 3):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ShowError(f"{path}: forward(z) should return (batch, 3, H, W), returns {got}")
+    return int(out.shape[3]), int(out.shape[2])
+
+
+def create_show(
+    out: Path,
+    decoder: Path,
+    encoder: Path | None = None,
+    calibrate: Path | None = None,
+    name: str | None = None,
+    context: int = 1,
+    fps: float = 30.0,
+    features_rate: int = 44100,
+    features_hop: int = 1024,
+    mapping: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write a bundle in `out`. encoder=None makes a features show (VAE decoder with `mapping`)."""
+    if out.exists() and any(out.iterdir()):
+        raise ShowError(f"{out}: exists and is not empty; choose a new folder")
+    if encoder is not None:
+        enc = RaveEncoder(encoder, torch.device("cpu"), deterministic=True)
+        enc.warmup(8)
+        enc_table = {"kind": "rave", "file": "encoder.ts", "sample_rate": enc.sample_rate, "hop": enc.hop,
+                     "latent_dim": enc.latent_dim, "deterministic_mean": enc.deterministic}
+    else:
+        enc = FeaturesEncoder(features_rate, features_hop)
+        enc_table = {"kind": "features", "sample_rate": features_rate, "hop": features_hop,
+                     "latent_dim": enc.latent_dim, "names": feature_names()}
+    dec_kind = "latent" if mapping is None else "vae"
+    dec_dim = enc.latent_dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
+    width, height = probe_decoder(decoder, dec_dim, context)
+    if calibrate is not None:
+        audio, _ = load_audio(calibrate, enc.sample_rate)
+        mean, std, hops = encode_stats(enc, audio.mean(axis=1))
+        prov = {"calibration": str(calibrate), "calibration_hops": hops}
+    else:
+        log.warning("no --calibrate audio: latent stats are mean 0, std 1 (scale 1 may not mean 'as trained')")
+        mean, std = np.zeros(enc.latent_dim), np.ones(enc.latent_dim)
+        prov = {"calibration": "none"}
+    prov.update(provenance or {})
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        if encoder is not None:
+            shutil.copyfile(encoder, out / "encoder.ts")
+        shutil.copyfile(decoder, out / "decoder.ts")
+        write_manifest(
+            out, name=name or out.name, encoder=enc_table, latent_mean=mean, latent_std=std,
+            decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": context,
+                     "width": width, "height": height, "fps": fps},
+            mapping=mapping, provenance=prov,
+        )
+        ShowRuntime.load(out, RuntimeOptions(torch.device("cpu")))  # what we wrote must play
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)  # never leave a half-written bundle behind
+        raise
+    return out
+
+
+def show_info(spec: str) -> str:
+    root = resolve_show_path(spec)
+    m = load_manifest(root)
+    lines = [
+        f"show        {m.name}  ({root})",
+        f"encoder     {m.encoder_kind} {m.encoder_file or '(built in)'}: {m.encoder_dim}-d, "
+        f"{m.sample_rate} Hz, hop {m.hop} ({m.hop / m.sample_rate * 1e3:.1f} ms)",
+        f"decoder     {m.decoder_kind} {m.decoder_file}: {m.latent_dim}-d"
+        f"{f' x {m.context} frames' if m.context > 1 else ''} -> {m.width}x{m.height}, trained at {m.fps:g} fps",
+        f"latent mean {np.array2string(m.latent_mean, precision=3, max_line_width=200)}",
+        f"latent std  {np.array2string(m.latent_std, precision=3, max_line_width=200)}",
+    ]
+    if m.mapping_weight is not None:
+        lines.append(f"mapping     affine {m.encoder_dim} features -> {m.latent_dim}-d latent")
+    for name, digest in m.checksums.items():
+        size = (root / name).stat().st_size if (root / name).is_file() else 0
+        lines.append(f"file        {name}  {size / 1e6:.2f} MB  sha256 {digest[:16]}...")
+    for k, v in m.provenance.items():
+        lines.append(f"provenance  {k} = {v}")
+    return "\n".join(lines)
+
+
+__all__ = ["create_show", "show_info", "encode_stats", "MANIFEST"]

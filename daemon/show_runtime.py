@@ -1,0 +1,116 @@
+"""A loaded, checked and warmed-up show: what the engine swaps in as one piece.
+
+encoder output (encoder_dim) -> standardise with the show's stats -> [VAE: affine mapping]
+-> decoder latent (latent_dim), the space the controls work in and /latentvj/latent publishes.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .decoder import FrameDecoder
+from .features import FeaturesEncoder
+from .latent_clock import LatentClock
+from .rave_encoder import RaveEncoder
+from .show import Manifest, ShowError, load_manifest, resolve_show_path, verify_checksums
+
+log = logging.getLogger("latentvj.show")
+
+
+@dataclass
+class RuntimeOptions:
+    device: torch.device
+    size: tuple[int, int] | None = None  # output (W, H); None = the decoder's own
+    half: bool = False
+    deterministic: bool = True
+
+
+class ShowRuntime:
+    def __init__(self, manifest: Manifest, opts: RuntimeOptions) -> None:
+        m = manifest
+        self.manifest = m
+        self.name = m.name
+        if m.encoder_kind == "rave":
+            self.encoder = RaveEncoder(m.encoder_path, opts.device, deterministic=opts.deterministic)
+            for what, got, want in (("sample rate", self.encoder.sample_rate, m.sample_rate),
+                                    ("hop", self.encoder.hop, m.hop),
+                                    ("latent_dim", self.encoder.latent_dim, m.encoder_dim)):
+                if got != want:
+                    raise ShowError(f"{m.encoder_path}: {what} is {got}, {m.manifest_path} says {want}")
+        else:
+            self.encoder = FeaturesEncoder(m.sample_rate, m.hop)
+            if self.encoder.latent_dim != m.encoder_dim:
+                raise ShowError(f"{m.manifest_path}: features have {self.encoder.latent_dim} dims, "
+                                f"the manifest says {m.encoder_dim}")
+        # Features are published for every show; a features show reuses its encoder's.
+        self.features = self.encoder if m.encoder_kind == "features" else FeaturesEncoder(m.sample_rate, m.hop)
+        self.decoder = FrameDecoder(m.decoder_path, m.latent_dim, m.context, (m.width, m.height),
+                                    opts.device, out_size=opts.size, half=opts.half)
+        self.sample_rate = m.sample_rate
+        self.hop = m.hop
+        self.encoder_dim = m.encoder_dim
+        self.n_features = self.features.latent_dim
+        self.latent_dim = m.latent_dim
+        self.context = m.context
+        self.period = m.hop / m.sample_rate  # seconds per latent
+        self._mean = m.latent_mean
+        self._inv_std = (1.0 / m.latent_std).astype(np.float32)
+        self._w = m.mapping_weight  # (latent_dim, encoder_dim) or None
+        self._b = m.mapping_bias
+        self.clock: LatentClock | None = None
+        self.encode_ms = 0.0
+
+    @classmethod
+    def load(cls, spec: str | Path, opts: RuntimeOptions) -> "ShowRuntime":
+        """Resolve, validate and warm up; raises ShowError naming the file and the problem."""
+        root = resolve_show_path(spec)
+        manifest = load_manifest(root)
+        verify_checksums(manifest)
+        rt = cls(manifest, opts)
+        rt.warmup()
+        return rt
+
+    def warmup(self) -> None:
+        self.encoder.warmup()
+        self.decoder.warmup()
+        silence = np.zeros(self.hop, dtype=np.float32)
+        t = time.perf_counter()
+        for _ in range(8):
+            self.encoder.encode_hop(silence)
+        self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
+        self.reset()
+
+    def reset(self) -> None:
+        self.encoder.reset()
+        if self.features is not self.encoder:
+            self.features.reset()
+
+    def new_clock(self, t0: float) -> LatentClock:
+        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0)
+        return self.clock
+
+    def encode_hop(self, mono: np.ndarray) -> None:
+        """mono: (hop,) float32 at the show's sample rate -> one row pushed on the clock."""
+        z = self.encoder.encode_hop(mono)
+        f = z if self.features is self.encoder else self.features.encode_hop(mono)
+        z = (z - self._mean) * self._inv_std
+        self.clock.push(z, f)
+
+    def to_decoder_latent(self, z: np.ndarray, out: np.ndarray) -> None:
+        """z: (encoder_dim,) standardised -> out: (latent_dim,) before the controls."""
+        if self._w is None:
+            out[:] = z
+        else:
+            np.dot(self._w, z, out=out)
+            out += self._b
+
+    def describe(self) -> str:
+        m = self.manifest
+        return (f"show '{m.name}' ({m.root}): {m.encoder_kind} encoder {m.encoder_dim}-d at "
+                f"{m.sample_rate} Hz, hop {m.hop} ({self.period * 1e3:.1f} ms); {m.decoder_kind} decoder "
+                f"{m.latent_dim}-d -> {self.decoder.width}x{self.decoder.height}")

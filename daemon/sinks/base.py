@@ -1,0 +1,140 @@
+"""The sink interface and the thread that runs each sink.
+
+A sink receives RGBA uint8 frames, (H, W, 4), top-down, C-contiguous (what Syphon, Spout and NDI
+take), plus the input audio if it wants it. Each sink runs on its own thread behind a bounded
+queue, so a slow or failing sink never holds up the frames or the other sinks. A sink that
+raises is closed, logged and reopened with back-off, not retried every frame.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger("latentvj.sinks")
+
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
+
+
+class SinkError(Exception):
+    """A sink that cannot take frames; the message names the sink and what to do."""
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    width: int
+    height: int
+    fps: float
+    audio_rate: int | None = None  # None: no audio goes to the sinks
+    audio_channels: int = 0
+    audio_delay: float = 0.0  # seconds of silence before the audio, to line it up with the frames
+
+
+class Sink:
+    """Subclasses override open/write_frame/close, and write_audio when wants_audio is True."""
+
+    wants_audio = False
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def open(self, info: StreamInfo) -> None:
+        pass
+
+    def write_frame(self, frame: np.ndarray, index: int) -> None:
+        """frame: (H, W, 4) uint8 RGBA; index: frame number on the fps grid (gaps = dropped)."""
+        raise NotImplementedError
+
+    def write_audio(self, samples: np.ndarray) -> None:
+        """samples: (n, channels) float32, contiguous with the previous call."""
+
+    def close(self) -> None:
+        pass
+
+
+class SinkRunner:
+    """Runs one sink on its own thread; counts frames written, dropped and failures."""
+
+    def __init__(self, sink: Sink, info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
+        self.sink = sink
+        self.blocking = blocking  # offline rendering waits for room instead of dropping
+        self.info = info
+        self._q: queue.Queue = queue.Queue(maxsize=queue_frames)
+        self.written = 0
+        self.dropped = 0
+        self.failures = 0
+        self._open = False
+        self._retry_at = 0.0
+        self._backoff = RETRY_FIRST_S
+        self._thread = threading.Thread(target=self._run, name=f"sink-{sink.spec}", daemon=True)
+
+    def start(self) -> None:
+        self._try_open()
+        self._thread.start()
+
+    def put_frame(self, frame: np.ndarray, index: int) -> None:
+        try:
+            self._q.put(("frame", frame, index), block=self.blocking)
+        except queue.Full:
+            self.dropped += 1
+
+    def put_audio(self, samples: np.ndarray) -> None:
+        if self.sink.wants_audio:
+            try:
+                self._q.put(("audio", samples, 0), block=self.blocking)
+            except queue.Full:
+                pass  # audio is small; a full queue means the sink is stuck, frames count that
+
+    def _try_open(self) -> None:
+        try:
+            self.sink.open(self.info)
+            self._open = True
+            self._backoff = RETRY_FIRST_S
+        except (SinkError, OSError) as exc:
+            self._fail(f"cannot open: {exc}")
+
+    def _fail(self, why: str) -> None:
+        self.failures += 1
+        self._open = False
+        self._retry_at = time.monotonic() + self._backoff
+        log.error("sink %s: %s; the other sinks go on, retrying in %.0f s", self.sink.spec, why, self._backoff)
+        self._backoff = min(self._backoff * 2, RETRY_MAX_S)
+
+    def _run(self) -> None:
+        while True:
+            kind, payload, index = self._q.get()
+            if kind == "stop":
+                break
+            if not self._open:
+                if time.monotonic() < self._retry_at:
+                    self.dropped += kind == "frame"
+                    continue
+                self._try_open()
+                if not self._open:
+                    continue
+            try:
+                if kind == "frame":
+                    self.sink.write_frame(payload, index)
+                    self.written += 1
+                else:
+                    self.sink.write_audio(payload)
+            except Exception as exc:  # noqa: BLE001 - isolation boundary: a sink library may raise anything
+                self._fail(f"{type(exc).__name__}: {exc}")
+                try:
+                    self.sink.close()
+                except Exception:  # noqa: BLE001 - closing a broken sink is best effort
+                    pass
+        if self._open:
+            try:
+                self.sink.close()
+            except Exception as exc:  # noqa: BLE001
+                log.error("sink %s: close failed: %s", self.sink.spec, exc)
+
+    def stop(self) -> None:
+        self._q.put(("stop", None, 0))  # blocks until there is room: everything queued is written
+        self._thread.join(timeout=30.0)

@@ -1,0 +1,1 @@
+"""Offline tools: datasets from videos, decoder and VAE training, RAVE wrapper, export."""
