@@ -22,6 +22,7 @@ log = logging.getLogger("latentvj.audio")
 RING_SECONDS = 4.0
 LOST_AFTER_S = 1.0  # no audio for this long from a sound card: it is gone
 RETRY_EVERY_S = 2.0
+FIRST_AUDIO_S = 3.0  # grace for a newly opened stream's first block
 
 
 class AudioInputError(Exception):
@@ -180,6 +181,7 @@ class SoundCardSource:
             dtype="float32", callback=self._callback,
         )
         self._written_at_open = self.ring.written
+        self._opened_at = time.monotonic()
         self._stream.start()
 
     def start(self, at: float | None = None) -> None:
@@ -203,6 +205,8 @@ class SoundCardSource:
 
     def check(self, now: float) -> None:
         """Called a few times a second by the encoder thread: notice a lost device, reopen it."""
+        if self._stream is not None and self._stream.active and now - self._opened_at < FIRST_AUDIO_S:
+            return  # a stream takes a while to deliver its first block (PulseAudio: over a second)
         alive = (
             self._stream is not None
             and self._stream.active

@@ -114,8 +114,10 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
     targets = [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
     osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
+    max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
     engine = LiveEngine(source, rt, control, sinks, osc_out,
-                        EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue), opts)
+                        EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames),
+                        opts)
     server = control_server(cfg, ControlHandlers(control, engine.switch_show))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -125,9 +127,8 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
              getattr(source, "name", cfg.input), ", ".join(cfg.sink), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
              cfg.fps, engine.latency * 1e3)
-    end = time.monotonic() + cfg.duration if cfg.duration else float("inf")
-    while not stop.is_set() and not engine.done.is_set() and time.monotonic() < end:
-        stop.wait(min(0.1, max(0.0, end - time.monotonic())))
+    while not stop.is_set() and not engine.done.is_set():
+        stop.wait(0.05)
     server.stop()
     engine.stop()
     print(summary(engine, server), flush=True)

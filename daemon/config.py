@@ -95,6 +95,26 @@ def load_config(path: str | Path | None, flags: dict[str, Any]) -> RunConfig:
     for key in ("sink", "osc_out", "osc_allow"):
         if isinstance(values.get(key), str):
             values[key] = [values[key]]
+    for f in fields(RunConfig):
+        if f.name in values:
+            _check_type(f.name, values[f.name], str(f.type), path)
     cfg = RunConfig(**values)
     cfg.check()
     return cfg
+
+
+def _check_type(name: str, value: Any, annotation: str, source: Path | None) -> None:
+    """The annotations are simple ('float', 'int | None', 'list[str]'): check against them."""
+    where = f"{source}: " if source else ""
+    kinds = [k.strip() for k in annotation.split("|")]
+    if value is None and "None" in kinds:
+        return
+    ok = {
+        "str": isinstance(value, str),
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "list[str]": isinstance(value, list) and all(isinstance(v, str) for v in value),
+    }
+    if not any(ok.get(k, False) for k in kinds):
+        raise ConfigError(f"{where}'{name}' should be {annotation}, got {value!r}")

@@ -39,6 +39,7 @@ class EngineOptions:
     seed: int = 0
     channel: int | None = None  # None: mix all channels down
     sink_queue: int = 8
+    max_frames: int | None = None  # --duration: stop after exactly this many grid slots
 
 
 def latency_seconds(rt: ShowRuntime, margin_ms: float) -> float:
@@ -232,7 +233,11 @@ class LiveEngine:
         paced = self.source.paced
         stats = self.stats
         j = 0
+        last = self.opts.max_frames
         while not self._stop.is_set():
+            if last is not None and j >= last:
+                self.done.set()
+                return
             due = start + j * period
             now = time.monotonic()
             if now < due:
@@ -240,6 +245,8 @@ class LiveEngine:
                 now = time.monotonic()
             behind = int((now - due) * fps)
             if behind >= 1:  # a whole slot late: drop frames to stay on the wall clock
+                if last is not None:
+                    behind = min(behind, last - j - 1)
                 stats.dropped += behind
                 j += behind
                 due = start + j * period

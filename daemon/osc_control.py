@@ -8,11 +8,13 @@ Replies and log lines are rate-limited, so a flood costs a counter, not the fram
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from typing import Callable
 
 from pythonosc import osc_packet
+from pythonosc.parsing import osc_types
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
@@ -39,6 +41,26 @@ ADDRESSES: list[tuple[str, str, str]] = [
     ("/latentvj/show", "s", "switch to another show bundle; frames go on, a bad bundle is refused"),
     ("/latentvj/ping", "", "answers /latentvj/pong to the sender"),
 ]
+
+
+def check_complete(dgram: bytes) -> None:
+    """Raise ParseError unless the message's bytes hold every argument its type tags announce.
+
+    python-osc pads a short float with zeros (for Reaktor), so a truncated `/latentvj/scale 1.0`
+    would otherwise arrive as scale 0."""
+    _, i = osc_types.get_string(dgram, 0)
+    tags, i = osc_types.get_string(dgram, i) if i < len(dgram) else (",", i)
+    for t in tags[1:]:
+        if t in "ifrmc":
+            i += 4
+        elif t in "dht":
+            i += 8
+        elif t in "sS":
+            _, i = osc_types.get_string(dgram, i)
+        elif t == "b":
+            _, i = osc_types.get_blob(dgram, i)
+    if i != len(dgram):
+        raise osc_packet.ParseError(f"message is {len(dgram)} bytes, its type tags '{tags}' need {i}")
 
 
 class ControlHandlers:
@@ -148,6 +170,8 @@ class ControlDispatcher(Dispatcher):
         replies: list = []
         try:
             messages = osc_packet.OscPacket(data).messages
+            for timed in messages:
+                check_complete(timed.message.dgram)
         except (osc_packet.ParseError, UnicodeDecodeError) as exc:
             self._refuse(f"malformed OSC packet ({len(data)} bytes): {exc}", client_address, replies)
             return replies
@@ -169,6 +193,8 @@ class ControlServer(BlockingOSCUDPServer):
 
     def __init__(self, address: tuple[str, int], dispatcher: ControlDispatcher, allow: list[str] | None = None) -> None:
         super().__init__(address, dispatcher)
+        # Room for bursts (a controller's fader sweep); the kernel caps it at net.core.rmem_max.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.allow = set(allow) if allow else None
         self.refused_senders = 0
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},

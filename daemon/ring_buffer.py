@@ -27,6 +27,9 @@ class RingBuffer:
     def write(self, block: np.ndarray, now: float | None = None) -> None:
         """block: (n, channels) float32. Safe to call from an audio callback."""
         n = len(block)
+        if n > self.capacity:  # only the newest capacity frames can be kept
+            self.written += n - self.capacity
+            block, n = block[n - self.capacity :], self.capacity
         start = self.written % self.capacity
         first = min(n, self.capacity - start)
         self._data[start : start + first] = block[:first]
