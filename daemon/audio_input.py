@@ -205,7 +205,8 @@ class SoundCardSource:
 
     def check(self, now: float) -> None:
         """Called a few times a second by the encoder thread: notice a lost device, reopen it."""
-        if self._stream is not None and self._stream.active and now - self._opened_at < FIRST_AUDIO_S:
+        if (self._stream is not None and self._stream.active and self.ring.written == self._written_at_open
+                and now - self._opened_at < FIRST_AUDIO_S):
             return  # a stream takes a while to deliver its first block (PulseAudio: over a second)
         alive = (
             self._stream is not None

@@ -66,11 +66,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
+def check_osc(cfg: RunConfig) -> tuple[tuple[str, int], list[tuple[str, int]]]:
+    """Before anything slow: the control address (loopback, or an allow-list) and the targets."""
     host, port = parse_host_port(cfg.osc_in, "--osc-in")
     if not _is_loopback(host) and not cfg.osc_allow:
         raise ConfigError(f"--osc-in {cfg.osc_in}: listening beyond this machine needs --osc-allow ADDRESS "
-                         "(the senders allowed to control the daemon)")
+                          "(the senders allowed to control the daemon)")
+    return (host, port), [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
+
+
+def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
+    host, port = parse_host_port(cfg.osc_in, "--osc-in")
     try:
         return ControlServer((host, port), ControlDispatcher(handlers), allow=cfg.osc_allow or None)
     except OSError as exc:
@@ -106,13 +112,13 @@ def summary(engine: LiveEngine, server: ControlServer | None) -> str:
 # ---- verbs -----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     cfg = load_config(args.config, flags)
+    _, targets = check_osc(cfg)
+    sinks = [make_sink(s) for s in cfg.sink]
     opts = runtime_options(cfg)
     rt = ShowRuntime.load(cfg.show, opts)
     log.info("%s", rt.describe())
     source = open_input(cfg, rt)
-    sinks = [make_sink(s) for s in cfg.sink]
     control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
-    targets = [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
     osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
     max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
     engine = LiveEngine(source, rt, control, sinks, osc_out,

@@ -58,9 +58,11 @@ class RunStats:
     dropped: int = 0
     late: int = 0
     started: float = 0.0
+    last: float = 0.0  # when the newest frame was published
     ended: float = 0.0
 
-    def record(self, frame_ms: float, latency_ms: float, decode_ms: float) -> None:
+    def record(self, frame_ms: float, latency_ms: float, decode_ms: float, now: float) -> None:
+        self.last = now
         i = self.published % STAT_CAPACITY
         self.frame_ms[i] = frame_ms
         self.latency_ms[i] = latency_ms
@@ -75,7 +77,7 @@ class RunStats:
         return [float(np.percentile(data, q)) for q in qs] if len(data) else [float("nan")] * len(qs)
 
     def fps(self) -> float:
-        span = (self.ended or time.monotonic()) - self.started
+        span = self.last - self.started
         return self.published / span if span > 0 else 0.0
 
 
@@ -259,14 +261,14 @@ class LiveEngine:
             # Paced sources define media time by the grid itself: exactly what `render` computes.
             media = j / fps if paced else self.source.media_time(due)
             frame = self.pool.next()
-            if not self.pipeline.make(media - self.latency, frame):
-                stats.late += 1
+            if not self.pipeline.make(media - self.latency, frame) and not self.source.finished:
+                stats.late += 1  # (after a file's end, holding the last latent is expected)
             self.sinks.frame(frame, j)
             done = time.monotonic()
             if self.observer is not None:
                 self.observer(j, frame, done)
             # latency: from the moment the audio this frame shows was captured, to now
-            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms)
+            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms, done)
             if self.osc_out is not None:
                 self.osc_out.publish(j, self.pipeline.latent, self.pipeline.features,
                                      (self.current_fps(), (done - due + self.latency) * 1e3, stats.dropped))

@@ -15,7 +15,8 @@ import numpy as np
 
 
 class LatentClock:
-    def __init__(self, dim: int, n_features: int, period: float, t0: float = 0.0, capacity: int = 256) -> None:
+    def __init__(self, dim: int, n_features: int, period: float, t0: float = 0.0, capacity: int = 256,
+                 rest: np.ndarray | None = None) -> None:
         self.dim = dim
         self.n_features = n_features
         self.period = period  # seconds between latents (hop / sample_rate)
@@ -23,6 +24,8 @@ class LatentClock:
         self._cap = capacity
         self._rows = np.zeros((capacity, dim + n_features), dtype=np.float32)  # ring of [z | features]
         self._count = 0  # latents pushed so far
+        # before the first latent: [z | features] of silence (z = 0 is the show's mean latent)
+        self._rest = np.zeros(dim + n_features, dtype=np.float32) if rest is None else rest.astype(np.float32)
         self._lock = threading.Lock()
 
     @property
@@ -55,13 +58,14 @@ class LatentClock:
     def sample(self, t: float, out: np.ndarray) -> bool:
         """Write [z | features] at media time t into out (dim + n_features,); False if late.
 
-        Before the first latent the output is the rest state (zeros: the show's mean latent).
+        Before the first latent the output is the rest state (the show's mean latent, and the
+        features of silence).
         """
         x = (t - self.t0) / self.period - 1.0  # fractional latent index at time t
         with self._lock:
             count = self._count
             if count == 0:
-                out[:] = 0.0
+                out[:] = self._rest
                 return x < 0.0
             n0 = math.floor(x)
             if n0 >= count - 1:  # past the newest latent: hold it

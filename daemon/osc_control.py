@@ -26,7 +26,7 @@ PREFIX = "/latentvj"
 ERROR_ADDRESS = f"{PREFIX}/error"
 MAX_ERRORS_PER_S = 20
 
-# address, arguments, what it does: the README's table is generated from this list.
+# address, arguments, what it does; the README's table lists each one (a test checks).
 ADDRESSES: list[tuple[str, str, str]] = [
     ("/latentvj/scale", "f", "global latent scale (1 = as trained)"),
     ("/latentvj/scale/<i>", "f", "scale of dimension i"),
@@ -129,22 +129,29 @@ class ControlHandlers:
 
 
 class _Limiter:
-    """At most `rate` events a second; counts what it refused."""
+    """At most `rate` events a second per key (sender and address), so one flooding fader does
+    not hide another message's error; counts what it refused."""
+
+    MAX_KEYS = 256
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._window = 0.0
-        self._n = 0
+        self._counts: dict[tuple, int] = {}
         self.suppressed = 0
 
-    def allow(self) -> bool:
+    def allow(self, key: tuple) -> bool:
         now = time.monotonic()
         if now - self._window >= 1.0:
             if self.suppressed:
-                log.warning("OSC: %d more bad messages in the last second were not logged", self.suppressed)
-            self._window, self._n, self.suppressed = now, 0, 0
-        self._n += 1
-        if self._n > self.rate:
+                log.warning("OSC: %d more refused messages in the last second were not logged", self.suppressed)
+            self._window, self.suppressed = now, 0
+            self._counts.clear()
+        if len(self._counts) >= self.MAX_KEYS and key not in self._counts:
+            key = ("*",)  # a flood of distinct keys shares one budget
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n > self.rate:
             self.suppressed += 1
             return False
         return True
@@ -160,9 +167,9 @@ class ControlDispatcher(Dispatcher):
         self.errors = 0
         self._limiter = _Limiter(MAX_ERRORS_PER_S)
 
-    def _refuse(self, why: str, sender: tuple[str, int], replies: list) -> None:
+    def _refuse(self, why: str, sender: tuple[str, int], replies: list, address: str = "") -> None:
         self.errors += 1
-        if self._limiter.allow():
+        if self._limiter.allow((sender[0], address)):
             log.warning("OSC from %s:%d refused: %s", sender[0], sender[1], why)
             replies.append((ERROR_ADDRESS, why))
 
@@ -181,7 +188,7 @@ class ControlDispatcher(Dispatcher):
             try:
                 reply = self.handlers.handle(msg.address, tuple(msg.params))
             except ControlError as exc:
-                self._refuse(str(exc), client_address, replies)
+                self._refuse(str(exc), client_address, replies, msg.address)
             else:
                 if reply is not None:
                     replies.append(reply)

@@ -84,6 +84,8 @@ class ShowRuntime:
             self.encoder.encode_hop(silence)
         self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
         self.reset()
+        self._silence_features = self.features.encode_hop(silence).copy()
+        self.reset()
 
     def reset(self) -> None:
         self.encoder.reset()
@@ -91,7 +93,11 @@ class ShowRuntime:
             self.features.reset()
 
     def new_clock(self, t0: float) -> LatentClock:
-        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0)
+        rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # [z | features] of silence
+        rest[self.encoder_dim :] = self._silence_features
+        if self.features is self.encoder:  # a features show's latent at rest is silence, standardised
+            rest[: self.encoder_dim] = (self._silence_features - self._mean) * self._inv_std
+        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest)
         return self.clock
 
     def encode_hop(self, mono: np.ndarray) -> None:

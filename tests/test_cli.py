@@ -122,5 +122,5 @@ def test_show_create_and_info(tmp_path, demo_show, small_decoder, track_wav):
 
 
 def test_osc_beyond_loopback_needs_an_allow_list():
-    r = run("run", "--osc-in", "0.0.0.0:0", "--duration", "1")
+    r = run("run", "--osc-in", "0.0.0.0:9099", "--duration", "1")
     assert r.returncode == 2 and "--osc-allow" in r.stderr

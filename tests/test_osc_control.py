@@ -10,7 +10,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_message import OscMessage
 
 from latentvj.daemon.control import Control, ControlError
-from latentvj.daemon.osc_control import ControlDispatcher, ControlHandlers, ControlServer
+from latentvj.daemon.osc_control import ADDRESSES, ControlDispatcher, ControlHandlers, ControlServer
 
 
 def msg(address, *args):
@@ -159,3 +159,12 @@ def test_allow_list_drops_other_senders(port):
         assert r.control.snapshot().scale == 1.0 and r.server.refused_senders == 2
     finally:
         r.close()
+
+
+def test_readme_table_lists_every_address():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for address, types, _ in ADDRESSES:
+        args = {"": "", "i...": "i ..."}.get(types, types)
+        assert f"| `{address}` | {args} |" in readme, address
