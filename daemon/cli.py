@@ -96,7 +96,7 @@ def summary(engine: LiveEngine, server: ControlServer | None) -> str:
         f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
         f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (fixed offset {engine.latency * 1e3:.1f} ms)",
         f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
-        f"audio          overflows {ring.overflows}, lost frames {engine.lost_frames + ring.lost}, "
+        f"audio          overflows {ring.overflows}, lost frames {engine.lost_frames}, "
         f"reconnects {getattr(engine.source, 'reconnects', 0)}",
     ]
     for st in engine.sinks.stats():
@@ -118,6 +118,8 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     rt = ShowRuntime.load(cfg.show, opts)
     log.info("%s", rt.describe())
     source = open_input(cfg, rt)
+    if cfg.channel is not None and not 0 <= cfg.channel < source.channels:
+        raise ConfigError(f"--channel {cfg.channel}: input {cfg.input!r} has channels 0..{source.channels - 1}")
     control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
     osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
     max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
@@ -150,6 +152,8 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     opts = runtime_options(cfg)
     rt = ShowRuntime.load(cfg.show, opts)
     audio, _ = load_audio(args.audio, rt.sample_rate)
+    if cfg.channel is not None and not 0 <= cfg.channel < audio.shape[1]:
+        raise ConfigError(f"--channel {cfg.channel}: {args.audio} has channels 0..{audio.shape[1] - 1}")
     out = str(args.output)
     sink = make_sink(out if out.startswith(("png:", "file:")) else f"file:{out}")
     control = Control(rt.latent_dim)

@@ -1,6 +1,6 @@
 """The real daemon as a subprocess on loopback: audio from a file, OSC in and out, a file sink."""
-import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import ThreadingOSCUDPServer
 from pythonosc.udp_client import SimpleUDPClient
 
@@ -36,6 +37,26 @@ class Listener:
         self.server.server_close()
 
 
+def wait_ready(osc_in: int, timeout: float = 60.0) -> None:
+    """Ping the daemon until it answers: start-up time varies (first run compiles, models warm up)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    ping = OscMessageBuilder("/latentvj/ping").build().dgram
+    end = time.monotonic() + timeout
+    try:
+        while time.monotonic() < end:
+            sock.sendto(ping, ("127.0.0.1", osc_in))
+            try:
+                if b"/latentvj/pong" in sock.recvfrom(1024)[0]:
+                    return
+            except socket.timeout:
+                pass
+        raise AssertionError("the daemon never answered /latentvj/ping")
+    finally:
+        sock.close()
+
+
 def run(*args, timeout=120):
     return subprocess.run([*LATENTVJ, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
@@ -53,10 +74,10 @@ def test_run_end_to_end(tmp_path, track_wav, features_show):
     proc = subprocess.Popen(
         [*LATENTVJ, "run", "--show", "demo", "--input", track_wav, "--loop", "--sink", f"file:{out}", "--sink", "null",
          "--osc-in", f"127.0.0.1:{osc_in}", "--osc-out", f"127.0.0.1:{listener.port}", "--fps", "15",
-         "--duration", "6", "--size", "64x64", "--preset-dir", tmp_path / "presets"],
+         "--duration", "10", "--size", "64x64", "--preset-dir", tmp_path / "presets"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(2.5)  # start-up and warm-up
+        wait_ready(osc_in)
         for i in range(8):
             control.send_message(f"/latentvj/bias/{i}", 0.1 * i)
         control.send_message("/latentvj/scale", 0.0)
@@ -73,11 +94,11 @@ def test_run_end_to_end(tmp_path, track_wav, features_show):
         proc.kill()
         listener.close()
     assert proc.returncode == 0, stderr
-    assert "published 90 frames" in stdout and "dropped 0" in stdout, stdout
+    assert "published 150 frames" in stdout and "dropped 0" in stdout, stdout
     frames, audio_streams = mp4_frames(out)
-    assert frames == 90 and audio_streams == 1
+    assert frames == 150 and audio_streams == 1
     assert all(len(v) == 8 for _, v in listener.latents)
-    assert 80 <= len(listener.latents) <= 90  # one per frame at 15 fps (UDP on loopback may lose a few)
+    assert 140 <= len(listener.latents) <= 150  # one per frame at 15 fps (UDP on loopback may lose a few)
     after = [v for t, v in listener.latents if mark <= t < mark + 0.5]
     assert after and all(np.allclose(v, [0.1 * i for i in range(8)], atol=1e-6) for v in after)
     assert "missing-show" in stderr and "still playing 'demo'" in stderr

@@ -11,6 +11,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from conftest import free_port
+from test_cli import wait_ready
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulseaudio") is None or shutil.which("paplay") is None,
@@ -59,17 +60,20 @@ def listen():
 
 
 def daemon(env, osc_out, seconds):
-    return subprocess.Popen(
+    osc_in = free_port()
+    proc = subprocess.Popen(
         [sys.executable, "-m", "latentvj.daemon.cli", "run", "--input", "pulse", "--sink", "null",
-         "--osc-in", f"127.0.0.1:{free_port()}", "--osc-out", f"127.0.0.1:{osc_out}", "--fps", "15",
+         "--osc-in", f"127.0.0.1:{osc_in}", "--osc-out", f"127.0.0.1:{osc_out}", "--fps", "15",
          "--size", "64x64", "--duration", str(seconds)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_ready(osc_in)
+    return proc
 
 
 def test_captures_what_is_played_into_the_sink(pulse, track_wav):
     port, got, server = listen()
     proc = daemon(pulse, port, 9)
-    time.sleep(4.0)  # start-up, warm-up and PulseAudio's slow first second
+    time.sleep(2.0)  # PulseAudio's slow first second
     played = time.monotonic()
     subprocess.run(["paplay", "--device=vj_sink", str(track_wav)], env=pulse, check=True, timeout=30)
     out, err = proc.communicate(timeout=60)
@@ -85,7 +89,7 @@ def test_captures_what_is_played_into_the_sink(pulse, track_wav):
 
 def test_a_sound_card_that_disappears_is_retried_and_frames_go_on(pulse):
     proc = daemon(pulse, free_port(), 12)
-    time.sleep(4.0)
+    time.sleep(2.0)
     stop_pulse(pulse)  # the card is gone
     time.sleep(3.0)
     start_pulse(pulse)  # and back
