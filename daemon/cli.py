@@ -124,8 +124,7 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
     max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
     engine = LiveEngine(source, rt, control, sinks, osc_out,
-                        EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames),
-                        opts)
+                        EngineOptions.from_config(cfg, max_frames), opts)
     server = control_server(cfg, ControlHandlers(control, engine.switch_show))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -163,8 +162,7 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
         bar.total = total
         bar.update(1)
 
-    result = render(audio, rt, control, [sink], EngineOptions(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel,
-                                                              cfg.sink_queue), progress=progress)
+    result = render(audio, rt, control, [sink], EngineOptions.from_config(cfg), progress=progress)
     bar.close()
     print(f"rendered {result.frames} frames ({result.media_seconds:.1f} s of audio) to {out} in {result.seconds:.1f} s: "
           f"{result.realtime_factor:.1f}x real time, {result.frames / result.seconds:.1f} fps; "
@@ -220,6 +218,8 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", type=int, default=S, help="use this input channel (default: mix all down)")
     p.add_argument("--latency-margin-ms", type=float, default=S,
                    help="added to one hop to make the fixed audio->picture offset (default 20)")
+    p.add_argument("--interpolation", default=S, choices=["linear", "hold"],
+                   help="linear (default): smooth, one hop more latency; hold: each latent until the next")
     p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
 
 

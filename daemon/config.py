@@ -47,6 +47,7 @@ class RunConfig:
     input_rate: int | None = None
     input_channels: int | None = None
     latency_margin_ms: float = 20.0
+    interpolation: str = "linear"
     preset_dir: str = field(default_factory=default_preset_dir)
     threads: int | None = None
     sink_queue: int = 8
@@ -56,6 +57,8 @@ class RunConfig:
             raise ConfigError(f"fps {self.fps}: expected 1..240")
         if self.duration is not None and self.duration <= 0:
             raise ConfigError(f"duration {self.duration}: expected a positive number of seconds")
+        if self.interpolation not in ("linear", "hold"):
+            raise ConfigError(f"interpolation {self.interpolation!r}: expected linear or hold")
         if self.latency_margin_ms < 0:
             raise ConfigError("latency_margin_ms must be >= 0")
         if self.size is not None:

@@ -40,11 +40,19 @@ class EngineOptions:
     channel: int | None = None  # None: mix all channels down
     sink_queue: int = 8
     max_frames: int | None = None  # --duration: stop after exactly this many grid slots
+    interpolate: bool = True  # False: hold latents (a hop less latency, stepped motion)
+
+    @classmethod
+    def from_config(cls, cfg, max_frames: int | None = None) -> "EngineOptions":
+        """cfg: a config.RunConfig."""
+        return cls(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames,
+                   interpolate=cfg.interpolation == "linear")
 
 
-def latency_seconds(rt: ShowRuntime, margin_ms: float) -> float:
-    """The fixed offset between audio and picture: one hop, plus a margin."""
-    return rt.period + margin_ms / 1e3
+def latency_seconds(rt: ShowRuntime, opts: "EngineOptions") -> float:
+    """The fixed offset between audio and picture: one hop to interpolate towards, plus a margin
+    for the audio block and the encoder."""
+    return (rt.period if opts.interpolate else 0.0) + opts.latency_margin_ms / 1e3
 
 
 @dataclass
@@ -100,7 +108,7 @@ class LiveEngine:
         self.osc_out = osc_out
         self.opts = opts
         self.runtime_opts = runtime_opts
-        self.latency = latency_seconds(runtime, opts.latency_margin_ms)
+        self.latency = latency_seconds(runtime, opts)
         w, h = runtime.decoder.width, runtime.decoder.height
         self.size = (w, h)
         info = StreamInfo(w, h, opts.fps, audio_rate=source.sample_rate, audio_channels=source.channels,
@@ -148,7 +156,7 @@ class LiveEngine:
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:
         self.runtime.reset()
-        self.runtime.new_clock(0.0)
+        self.runtime.new_clock(0.0, self.opts.interpolate)
         self._resampler = self._make_resampler(self.runtime)
         self.sinks.start()
         self.stats.started = time.monotonic()
@@ -164,7 +172,7 @@ class LiveEngine:
     def _install(self, rt: ShowRuntime) -> None:
         """Encoder thread: start the new show's clock where the audio is now."""
         rt.reset()
-        rt.new_clock(self._src_frames / self.source.sample_rate)
+        rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate)
         self._resampler = self._make_resampler(rt)
         self._fill = 0
         self.runtime = rt  # the renderer picks it up at its next frame
@@ -257,7 +265,7 @@ class LiveEngine:
                 if rt.latent_dim != self.pipeline.runtime.latent_dim:
                     self.control.reset(rt.latent_dim)
                 self.pipeline.set_runtime(rt)
-                self.latency = latency_seconds(rt, self.opts.latency_margin_ms)
+                self.latency = latency_seconds(rt, self.opts)
             # Paced sources define media time by the grid itself: exactly what `render` computes.
             media = j / fps if paced else self.source.media_time(due)
             frame = self.pool.next()

@@ -1,9 +1,10 @@
-"""Timestamped latents, sampled by the renderer at its own clock with linear interpolation.
+"""Timestamped latents, sampled by the renderer at its own clock with linear interpolation
+(or, with interpolate=False, each latent held until the next: one hop less latency, steps).
 
 Latent n covers the audio up to media time `t0 + (n + 1) * period` and carries that stamp: it
 exists as soon as that audio has arrived and been encoded. The renderer asks for media time
-`t - latency`; with `latency >= period` plus the encoder's processing time, both neighbours of
-the asked time already exist, so live output equals offline output. When they do not (a late
+`t - latency`; with `latency >= period` (0 when holding) plus the encoder's processing time,
+the latents around the asked time already exist, so live output equals offline output. When they do not (a late
 encoder, a lost sound card), the clock holds the newest latent and reports the sample as late.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 class LatentClock:
     def __init__(self, dim: int, n_features: int, period: float, t0: float = 0.0, capacity: int = 256,
-                 rest: np.ndarray | None = None) -> None:
+                 rest: np.ndarray | None = None, interpolate: bool = True) -> None:
+        self.interpolate = interpolate  # False: hold each latent until the next (one hop less latency)
         self.dim = dim
         self.n_features = n_features
         self.period = period  # seconds between latents (hop / sample_rate)
@@ -70,13 +72,16 @@ class LatentClock:
             n0 = math.floor(x)
             if n0 >= count - 1:  # past the newest latent: hold it
                 out[:] = self._rows[(count - 1) % self._cap]
-                return x <= count - 1
+                return x <= count - 1 if self.interpolate else x < count
             oldest = max(0, count - self._cap + 1)
             if n0 < oldest:
                 out[:] = self._rows[oldest % self._cap]
                 return True
-            frac = x - n0
             a = self._rows[n0 % self._cap]
+            if not self.interpolate:
+                out[:] = a
+                return True
+            frac = x - n0
             b = self._rows[(n0 + 1) % self._cap]
             np.subtract(b, a, out=out)
             out *= frac

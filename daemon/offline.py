@@ -42,10 +42,10 @@ def render(
 ) -> RenderResult:
     """audio: (n, channels) float32 at runtime.sample_rate. Sinks get every frame and the audio."""
     fps = opts.fps
-    latency = latency_seconds(runtime, opts.latency_margin_ms)
+    latency = latency_seconds(runtime, opts)
     rt = runtime
     rt.reset()
-    clock = rt.new_clock(0.0)
+    clock = rt.new_clock(0.0, opts.interpolate)
     w, h = rt.decoder.width, rt.decoder.height
     info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1], audio_delay=latency)
     sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
@@ -60,7 +60,8 @@ def render(
     t0 = time.perf_counter()
     for j in range(n_frames):
         t = j / fps - latency
-        while clock.newest_time() <= t and cursor + hop <= len(mono):
+        need = t if opts.interpolate else t - rt.period  # the newest latent the live path would use
+        while clock.newest_time() <= need and cursor + hop <= len(mono):
             rt.encode_hop(mono[cursor : cursor + hop])
             if sink_set.wants_audio:
                 sink_set.audio(audio[cursor : cursor + hop].copy())

@@ -92,12 +92,13 @@ class ShowRuntime:
         if self.features is not self.encoder:
             self.features.reset()
 
-    def new_clock(self, t0: float) -> LatentClock:
+    def new_clock(self, t0: float, interpolate: bool = True) -> LatentClock:
         rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # [z | features] of silence
         rest[self.encoder_dim :] = self._silence_features
         if self.features is self.encoder:  # a features show's latent at rest is silence, standardised
             rest[: self.encoder_dim] = (self._silence_features - self._mean) * self._inv_std
-        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest)
+        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
+                                 interpolate=interpolate)
         return self.clock
 
     def encode_hop(self, mono: np.ndarray) -> None:

@@ -2,6 +2,7 @@
 import time
 
 import numpy as np
+import pytest
 import torch
 
 from latentvj.daemon.audio_input import PacedSource, load_audio
@@ -36,9 +37,10 @@ def noisy_control():
     return c
 
 
-def test_render_equals_live(track_wav):
+@pytest.mark.parametrize("interpolate", [True, False], ids=["linear", "hold"])
+def test_render_equals_live(track_wav, interpolate):
     audio, sr = load_audio(track_wav, 44100)
-    opts = EngineOptions(fps=20, seed=5)
+    opts = EngineOptions(fps=20, seed=5, interpolate=interpolate)
     offline = MemorySink()
     result = render(audio, ShowRuntime.load("demo", CPU), noisy_control(), [offline], opts)
     assert result.frames == len(offline.frames) == int(np.ceil(len(audio) / sr * 20))

@@ -35,3 +35,13 @@ def test_t0_offsets_stamps():
     c = LatentClock(dim=1, n_features=0, period=0.5, t0=10.0)
     c.push(np.array([2.0]), np.zeros(0))
     assert c.newest_time() == 10.5
+
+
+def test_hold_mode_steps_from_latent_to_latent():
+    c = LatentClock(dim=1, n_features=0, period=0.1, interpolate=False)
+    c.push(np.array([1.0]), np.zeros(0))  # stamp 0.1
+    c.push(np.array([2.0]), np.zeros(0))  # stamp 0.2
+    out = np.zeros(1, np.float32)
+    assert c.sample(0.15, out) and out[0] == 1.0
+    assert c.sample(0.25, out) and out[0] == 2.0  # the newest covers up to the next stamp
+    assert not c.sample(0.31, out) and out[0] == 2.0
