@@ -11,7 +11,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 import torch

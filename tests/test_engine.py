@@ -1,5 +1,4 @@
 """Live and offline rendering give the same frames for the same audio and seed."""
-import time
 
 import numpy as np
 import pytest
