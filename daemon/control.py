@@ -210,6 +210,11 @@ class ControlApplier:
         self._noise = np.zeros(self._v.dim, dtype=np.float32)
         self._state: np.ndarray | None = None  # smoothed output (dim,)
 
+    def skip(self, frames: int) -> None:
+        """Frames the renderer dropped: draw their noise anyway, so later frames keep the sequence
+        an undisturbed (or offline) run would have."""
+        self._rng.standard_normal((frames, len(self._noise)))
+
     def apply(self, z: np.ndarray, dt: float, out: np.ndarray) -> None:
         """z: (dim,) standardised latent -> out: (dim,) what the decoder receives."""
         if self.control.version != self._version:

@@ -119,6 +119,9 @@ class LiveEngine:
         self.stats = RunStats()
         self.encoded_hops = 0
         self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop
+        self.decode_errors = 0
+        self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
+        self._last_frame = self.pool.next()
         self.lost_frames = 0
         self._pending: ShowRuntime | None = None
         self._switch_lock = threading.Lock()
@@ -258,6 +261,7 @@ class LiveEngine:
                 if last is not None:
                     behind = min(behind, last - j - 1)
                 stats.dropped += behind
+                self.pipeline.applier.skip(behind)
                 j += behind
                 due = start + j * period
             rt = self.runtime
@@ -268,9 +272,19 @@ class LiveEngine:
                 self.latency = latency_seconds(rt, self.opts)
             # Paced sources define media time by the grid itself: exactly what `render` computes.
             media = j / fps if paced else self.source.media_time(due)
-            frame = self.pool.next()
-            if not self.pipeline.make(media - self.latency, frame) and not self.source.finished:
-                stats.late += 1  # (after a file's end, holding the last latent is expected)
+            prev, frame = self._last_frame, self.pool.next()
+            try:
+                if not self.pipeline.make(media - self.latency, frame) and not self.source.finished:
+                    stats.late += 1  # (after a file's end, holding the last latent is expected)
+                    if len(self.late_frames) < 1000:
+                        self.late_frames.append(j)
+            except RuntimeError as exc:  # torch at run time (out of memory, a device gone): repeat the last frame
+                self.decode_errors += 1
+                if self.decode_errors in (1, 10, 100, 1000):
+                    log.error("decoder failed on frame %d (%s); repeating the last frame (%d failures)",
+                              j, str(exc).splitlines()[0], self.decode_errors)
+                frame[...] = prev
+            self._last_frame = frame
             self.sinks.frame(frame, j)
             done = time.monotonic()
             if self.observer is not None:

@@ -94,3 +94,15 @@ def test_presets_round_trip_and_a_bad_one_changes_nothing(tmp_path):
     with pytest.raises(ControlError, match="name"):
         c.save_preset("../escape")
     assert c.snapshot().scale == 0.5
+
+
+def test_dropped_frames_keep_the_noise_sequence():
+    c = Control(3)
+    c.set_noise(1.0)
+    a, b = ControlApplier(c, seed=1), ControlApplier(c, seed=1)
+    z = np.zeros(3)
+    for _ in range(3):
+        apply(c, z, a)
+    apply(c, z, b)
+    b.skip(2)
+    np.testing.assert_array_equal(apply(c, z, a), apply(c, z, b))
