@@ -222,7 +222,21 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _plugin_verbs(sub, argv: list[str]) -> None:
+    """Verbs other packages add (training's dataset, train, export, eval) through the
+    `latentvj.commands` entry points. A plugin is imported only when its verb is asked for, so
+    `latentvj run` never loads training code."""
+    from importlib.metadata import entry_points
+
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for ep in entry_points(group="latentvj.commands"):
+        if ep.name == wanted:
+            ep.load()(sub)
+        else:
+            sub.add_parser(ep.name, help=f"(training) see `latentvj {ep.name} --help`")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     S = argparse.SUPPRESS
     parser = argparse.ArgumentParser(prog="latentvj", description="Live audio -> RAVE latents -> images, over OSC.")
     parser.add_argument("--version", action="version", version=f"latentvj {__version__}")
@@ -276,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_flags(bench)
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.set_defaults(func=cmd_bench)
+    _plugin_verbs(sub, sys.argv[1:] if argv is None else argv)
     return parser
 
 
@@ -289,7 +304,7 @@ def _flags(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:

@@ -63,8 +63,12 @@ def create_show(
     features_hop: int = 1024,
     mapping: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Path:
-    """Write a bundle in `out`. encoder=None makes a features show (VAE decoder with `mapping`)."""
+    """Write a bundle in `out`. encoder=None makes a features show (VAE decoder with `mapping`).
+
+    Latent stats: `stats` (mean, std) as training measured them, else from `calibrate` audio.
+    """
     if out.exists() and any(out.iterdir()):
         raise ShowError(f"{out}: exists and is not empty; choose a new folder")
     if encoder is not None:
@@ -79,7 +83,12 @@ def create_show(
     dec_kind = "latent" if mapping is None else "vae"
     dec_dim = enc.latent_dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
     width, height = probe_decoder(decoder, dec_dim, context)
-    if calibrate is not None:
+    if stats is not None:
+        mean, std = (np.asarray(a, dtype=np.float64) for a in stats)
+        if mean.shape != (enc.latent_dim,) or std.shape != (enc.latent_dim,):
+            raise ShowError(f"latent stats have {mean.shape[0]} dims, the encoder has {enc.latent_dim}")
+        prov = {"calibration": "training dataset"}
+    elif calibrate is not None:
         audio, _ = load_audio(calibrate, enc.sample_rate)
         mean, std, hops = encode_stats(enc, audio.mean(axis=1))
         prov = {"calibration": str(calibrate), "calibration_hops": hops}

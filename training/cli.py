@@ -1,0 +1,205 @@
+"""The training verbs of `latentvj`: dataset, train, export, eval.
+
+The daemon's CLI finds these through the `latentvj.commands` entry points and imports this
+module only when one of them is asked for, so `latentvj run` never loads training code. This
+module imports nothing heavy at the top; each verb imports its own machinery.
+
+    python -m latentvj.training.cli train decoder DATA --out RUN   (what torchrun launches)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _errors():
+    from latentvj.daemon.show import ShowError
+
+    from .dataset import DatasetError
+    from .video_io import VideoError
+
+    return DatasetError, VideoError, ShowError
+
+
+def _guard(fn):
+    """Expected errors end with one line and status 2, like the daemon's verbs."""
+
+    def run(args: argparse.Namespace, flags: dict | None = None) -> int:
+        try:
+            return fn(args)
+        except _errors() as exc:
+            print(f"latentvj {args.cmd}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+# ---- dataset ---------------------------------------------------------------------------------
+def cmd_dataset_build(args: argparse.Namespace) -> int:
+    from .dataset_build import BuildOptions, build_dataset
+
+    opts = BuildOptions(size=args.size, fps=args.fps, heldout_seconds=args.heldout_seconds,
+                        heldout_every=args.heldout_every, device=args.device)
+    m = build_dataset(args.videos, args.encoder, args.out, opts)
+    frames = sum(it["frames"] for it in m["items"])
+    held = m["stats"]["train_frames"]
+    print(f"dataset {args.out}: {len(m['items'])} videos ({m['_built']} encoded, {m['_reused']} reused), "
+          f"{frames} frames ({frames / m['fps'] / 60:.1f} min) at {m['size']}x{m['size']}, {m['fps']:g} fps; "
+          f"{m['latent_dim']}-d latents, {held} training / {frames - held} held-out frames")
+    return 0
+
+
+def add_dataset(sub) -> None:
+    p = sub.add_parser("dataset", help="(training) build a dataset from music videos")
+    ds = p.add_subparsers(dest="dataset_cmd", required=True)
+    b = ds.add_parser("build", help="decode videos, encode their audio, align latents to frames")
+    b.add_argument("videos", nargs="+", type=Path, help="video files or folders of them")
+    b.add_argument("--encoder", required=True, type=Path, help="the RAVE streaming export the show will use")
+    b.add_argument("--out", required=True, type=Path)
+    b.add_argument("--size", type=int, default=256, help="square frame size (default 256)")
+    b.add_argument("--fps", type=float, default=30.0)
+    b.add_argument("--heldout-seconds", type=float, default=8.0, help="length of each held-out segment")
+    b.add_argument("--heldout-every", type=int, default=10, help="hold out one segment in this many")
+    b.add_argument("--device", default="cpu", help="where the encoder runs (default cpu)")
+    b.set_defaults(func=_guard(cmd_dataset_build))
+
+
+# ---- train -----------------------------------------------------------------------------------
+def cmd_train_model(args: argparse.Namespace) -> int:
+    from latentvj.daemon._toml import load_toml
+
+    from .dataset import DatasetError
+    from .evaluate import format_metrics
+    from .train_config import TrainConfig, apply, load_file, to_dict
+    from .trainer import train
+
+    flags = {"data": str(args.data)}
+    if args.train_cmd == "vae":
+        flags["arch"] = "vae"
+    elif args.arch:
+        flags["arch"] = args.arch
+    for key in ("steps", "batch", "context", "workers", "seed"):
+        if getattr(args, key, None) is not None:
+            flags[key] = getattr(args, key)
+    if args.size:
+        w, _, h = args.size.partition("x")
+        if not (w.isdigit() and h.isdigit()):
+            raise DatasetError(f"--size {args.size}: expected WxH, e.g. 256x256")
+        flags["width"], flags["height"] = int(w), int(h)
+    saved = args.out / "config.toml"
+    if args.resume and saved.is_file():
+        cfg = apply(TrainConfig(), load_toml(saved), str(saved))
+        changed = {k: v for k, v in flags.items() if k != "data" and to_dict(cfg)[k] != v}
+        if changed:
+            raise DatasetError(f"--resume keeps the run's own settings ({saved}); these differ: "
+                               + ", ".join(f"{k}={v}" for k, v in changed.items()))
+        cfg.data = str(args.data)
+    else:
+        cfg = TrainConfig()
+        if args.config:
+            apply(cfg, load_file(args.config), str(args.config))
+        apply(cfg, flags, "command line")
+    result = train(cfg, args.out, args.resume, device=args.device)
+    if result:
+        print(f"{args.out}: {cfg.arch} trained {cfg.steps} steps; held-out {format_metrics(result['metrics'])}")
+    return 0
+
+
+def cmd_train_rave(args: argparse.Namespace) -> int:
+    from .rave import DEFAULT_VENV, RaveJob, train_rave
+
+    job = RaveJob(args.audio_dir, args.name, args.out, config=args.config, steps=args.steps, gpu=args.gpu,
+                  latent_dim=args.latent_dim)
+    if args.override:
+        job.overrides = args.override
+    train_rave(job, args.venv or DEFAULT_VENV)
+    return 0
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="(training) train a decoder, a VAE or a RAVE model")
+    ts = p.add_subparsers(dest="train_cmd", required=True)
+    for name, help_ in (("decoder", "latent -> image decoder on a dataset"),
+                        ("vae", "VAE on the frames, then audio features mapped into its latent space")):
+        t = ts.add_parser(name, help=help_)
+        t.add_argument("data", type=Path)
+        t.add_argument("--out", required=True, type=Path, help="run folder (checkpoint, config, TensorBoard)")
+        t.add_argument("--steps", type=int)
+        t.add_argument("--batch", type=int)
+        t.add_argument("--size", help="output WxH (default: the dataset's frame size)")
+        t.add_argument("--config", type=Path, help="a TOML file of training settings (see train_config.py)")
+        t.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+        t.add_argument("--workers", type=int, help="data loading processes (default 2)")
+        t.add_argument("--seed", type=int)
+        t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+        if name == "decoder":
+            t.add_argument("--arch", choices=["ours", "baseline"], help="ours (default) or the baseline")
+            t.add_argument("--context", type=int, help="past latents the decoder sees (default 1)")
+        t.set_defaults(func=_guard(cmd_train_model))
+    r = ts.add_parser("rave", help="train a RAVE model with acids-rave in its own environment")
+    r.add_argument("audio_dir", type=Path)
+    r.add_argument("--name", required=True)
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--config", default="v2", help="acids-rave config (default v2)")
+    r.add_argument("--steps", type=int, default=300)
+    r.add_argument("--gpu", type=int, help="GPU index (default: CPU)")
+    r.add_argument("--latent-dim", type=int, default=8, help="export at least this many dimensions")
+    r.add_argument("--override", action="append", help="acids-rave gin override, e.g. CAPACITY=8 (repeatable)")
+    r.add_argument("--venv", type=Path, help="where acids-rave's environment lives")
+    r.set_defaults(func=_guard(cmd_train_rave))
+
+
+# ---- export, eval ----------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from latentvj.daemon.show_pack import show_info
+
+    from .export import export_show
+
+    out, diff = export_show(args.run, args.out, args.encoder, args.name, args.mapping)
+    print(show_info(str(out)))
+    print(f"checked: the daemon's loaded show matches the checkpoint on held-out inputs (max difference {diff:.1e})")
+    return 0
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="(training) a training run -> a show bundle, checked")
+    p.add_argument("run", type=Path)
+    p.add_argument("--encoder", type=Path, help="the RAVE export the run's dataset was built with")
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--name")
+    p.add_argument("--mapping", choices=["fitted", "direct"], default="fitted",
+                   help="VAE runs: fitted features mapping, or the film project's loudness-only mode")
+    p.set_defaults(func=_guard(cmd_export))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_metrics
+
+    m = evaluate(args.target, args.data, args.frames)
+    print(f"{args.target}: {format_metrics(m)}")
+    return 0
+
+
+def add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="(training) held-out metrics of a run or a show on a dataset")
+    p.add_argument("target", help="a run folder or a show bundle")
+    p.add_argument("data", type=Path)
+    p.add_argument("--frames", type=int, default=2000, help="held-out frames to use at most")
+    p.set_defaults(func=_guard(cmd_eval))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    parser = argparse.ArgumentParser(prog="latentvj")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for add in (add_dataset, add_train, add_export, add_eval):
+        add(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

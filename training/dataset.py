@@ -1,0 +1,159 @@
+"""Reading a built dataset: memory-mapped frames and latent rows, the held-out split, batches.
+
+The split is by contiguous time segments on the dataset's concatenated timeline: one segment of
+`heldout_seconds` in every `heldout_every` is held out, so held-out frames are never the
+neighbours of training frames (which would make held-out metrics a test of memory).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentvj.daemon._toml import TOMLDecodeError, load_toml
+
+DATASET_FORMAT = 1
+MANIFEST = "dataset.toml"
+
+
+class DatasetError(Exception):
+    """A dataset or input we cannot use; the message names the file and the problem."""
+
+
+def heldout_mask(start: float, n: int, fps: float, seconds: float, every: int) -> np.ndarray:
+    """(n,) bool for an item starting at `start` s on the timeline: True where held out."""
+    t = start + np.arange(n) / fps
+    seg = np.floor(t / seconds).astype(np.int64)
+    return seg % every == every // 2
+
+
+class FrameDataset:
+    """All items of a dataset as one indexable sequence of frames.
+
+    `latents(idx, context)` gives standardised latent windows ending at each index (the window
+    is clamped at the start of its video, never crossing into another), `frames(idx)` the
+    pictures. Memory maps are opened lazily so DataLoader workers each get their own.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        path = self.root / MANIFEST
+        if not path.is_file():
+            raise DatasetError(f"{self.root}: not a dataset (no {MANIFEST}); build one with `latentvj dataset build`")
+        try:
+            m = load_toml(path)
+        except (TOMLDecodeError, OSError) as exc:
+            raise DatasetError(f"{path}: unreadable ({exc})") from exc
+        if m.get("format") != DATASET_FORMAT:
+            raise DatasetError(f"{path}: format {m.get('format')!r}, this version reads {DATASET_FORMAT}")
+        self.manifest = m
+        self.size = int(m["size"])
+        self.fps = float(m["fps"])
+        self.latent_dim = int(m["latent_dim"])
+        self.n_features = len(m["features"])
+        self.width = self.latent_dim + self.n_features
+        st = m["stats"]
+        self.latent_mean = np.asarray(st["latent_mean"], np.float32)
+        self.latent_std = np.asarray(st["latent_std"], np.float32)
+        self.features_mean = np.asarray(st["features_mean"], np.float32)
+        self.features_std = np.asarray(st["features_std"], np.float32)
+        self.items = m["items"]
+        counts = [int(it["frames"]) for it in self.items]
+        self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # (items + 1,)
+        self.n = int(self.offsets[-1])
+        self.item_of = np.repeat(np.arange(len(counts)), counts)  # (n,)
+        sp = m["split"]
+        held = np.concatenate([heldout_mask(float(it["start"]), int(it["frames"]), self.fps,
+                                            float(sp["heldout_seconds"]), int(sp["heldout_every"])) for it in self.items])
+        self.train_idx = np.flatnonzero(~held)
+        self.heldout_idx = np.flatnonzero(held)
+        if len(self.train_idx) == 0 or len(self.heldout_idx) == 0:
+            raise DatasetError(f"{path}: {self.n / self.fps:.1f} s of frames give {len(self.train_idx)} training and "
+                               f"{len(self.heldout_idx)} held-out frames; add videos or lower --heldout-seconds")
+        self._frames: list[np.memmap] | None = None
+        self._rows: list[np.memmap] | None = None
+
+    def _open(self) -> None:
+        self._frames, self._rows = [], []
+        for it in self.items:
+            d = self.root / "items" / it["key"]
+            n = int(it["frames"])
+            try:
+                self._frames.append(np.memmap(d / "frames.u8", np.uint8, "r", shape=(n, self.size, self.size, 3)))
+                self._rows.append(np.memmap(d / "rows.f32", np.float32, "r", shape=(n, self.width)))
+            except (OSError, ValueError) as exc:
+                raise DatasetError(f"{d}: arrays missing or the wrong size ({exc}); rebuild the dataset") from exc
+
+    def __getstate__(self) -> dict:  # memory maps are reopened in each worker
+        return {**self.__dict__, "_frames": None, "_rows": None}
+
+    def _locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._frames is None:
+            self._open()
+        item = self.item_of[idx]
+        return item, idx - self.offsets[item]
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """(B,) global indices -> (B, latent_dim + n_features) raw rows."""
+        item, local = self._locate(idx)
+        return np.stack([self._rows[i][j] for i, j in zip(item, local)])
+
+    def latents(self, idx: np.ndarray, context: int = 1) -> np.ndarray:
+        """(B,) -> (B, context, latent_dim) standardised, oldest first."""
+        item, local = self._locate(idx)
+        out = np.empty((len(idx), context, self.latent_dim), np.float32)
+        for b, (i, j) in enumerate(zip(item, local)):
+            lo = j - context + 1
+            src = self._rows[i][max(lo, 0) : j + 1, : self.latent_dim]
+            out[b, context - len(src) :] = src
+            out[b, : context - len(src)] = src[0]  # before the video starts: its first latent
+        out -= self.latent_mean
+        out /= self.latent_std
+        return out
+
+    def features(self, idx: np.ndarray) -> np.ndarray:
+        """(B,) -> (B, n_features) standardised."""
+        return (self.rows(idx)[:, self.latent_dim :] - self.features_mean) / self.features_std
+
+    def frames(self, idx: np.ndarray) -> np.ndarray:
+        """(B,) -> (B, size, size, 3) uint8."""
+        item, local = self._locate(idx)
+        return np.stack([self._frames[i][j] for i, j in zip(item, local)])
+
+    def segments(self, idx: np.ndarray) -> list[np.ndarray]:
+        """Split sorted indices into runs of consecutive frames within one video (for flicker)."""
+        breaks = np.flatnonzero((np.diff(idx) != 1) | (np.diff(self.item_of[idx]) != 0)) + 1
+        return [s for s in np.split(idx, breaks) if len(s) > 1]
+
+
+def to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """(B, H, W, 3) uint8 -> (B, 3, H, W) float in [0, 1]."""
+    return torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Batch number s -> (latents, frames): indices depend only on (seed, s), so a resumed run
+    reads exactly the batches the interrupted one would have read (the data position is the step)."""
+
+    def __init__(self, data: FrameDataset, batch: int, context: int, seed: int, rank: int = 0, world: int = 1) -> None:
+        self.data, self.batch, self.context, self.seed = data, batch, context, seed
+        self.rank, self.world = rank, world
+        self.per_epoch = max(len(data.train_idx) // (batch * world), 1)
+
+    def __len__(self) -> int:
+        return 1 << 40
+
+    def indices(self, step: int) -> np.ndarray:
+        epoch, pos = divmod(step, self.per_epoch)
+        perm = np.random.default_rng([self.seed, epoch]).permutation(len(self.data.train_idx))
+        start = (pos * self.world + self.rank) * self.batch
+        take = perm[np.arange(start, start + self.batch) % len(perm)]
+        return np.sort(self.data.train_idx[take])
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.indices(step)
+        return torch.from_numpy(self.data.latents(idx, self.context)), torch.from_numpy(self.data.frames(idx))
+
+
+__all__ = ["FrameDataset", "DatasetError", "StepBatches", "heldout_mask", "to_tensor", "MANIFEST"]

@@ -1,0 +1,243 @@
+"""`latentvj dataset build`: music videos -> aligned (latent, features, frame) arrays on disk.
+
+Layout of DATA:
+    dataset.toml                  what was built: encoder, sizes, items in order, split, stats
+    items/<key>/frames.u8         (n, size, size, 3) uint8 RGB, raw, memory-mapped on read
+    items/<key>/rows.f32          (n, latent_dim + n_features) float32: [raw RAVE z | features]
+    items/<key>/item.toml         written last: the item is finished (source and encoder identity)
+
+Latents come from the daemon's own RaveEncoder, FeaturesEncoder and LatentClock, fed hop by
+hop from a reset state and sampled at each frame's time exactly as the live renderer samples
+them, so a decoder trained here sees the latents it will see on stage. Each video is one unit
+of work: a killed build redoes at most the video it was in; a finished video is reused unless
+its file, the encoder or the sizes changed.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from latentvj.daemon._toml import dumps_toml, load_toml
+from latentvj.daemon.features import FeaturesEncoder, feature_names
+from latentvj.daemon.latent_clock import LatentClock
+from latentvj.daemon.rave_encoder import RaveEncoder
+from latentvj.daemon.show import ShowError, sha256_of
+
+from .dataset import DATASET_FORMAT, MANIFEST, DatasetError, heldout_mask
+from .video_io import VideoError, iter_audio, iter_frames, probe
+
+log = logging.getLogger("latentvj.dataset")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg")
+
+
+@dataclass
+class BuildOptions:
+    size: int = 256
+    fps: float = 30.0
+    heldout_seconds: float = 8.0  # length of each contiguous held-out segment
+    heldout_every: int = 10  # one segment in this many is held out
+    device: str = "cpu"
+
+
+def expand_inputs(inputs: list[Path]) -> list[Path]:
+    """Files as given; folders contribute their videos, sorted. An empty result is an error."""
+    videos: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in VIDEO_SUFFIXES and q.is_file())
+            if not found:
+                raise DatasetError(f"{p}: no videos in this folder (looked for {', '.join(VIDEO_SUFFIXES)})")
+            videos += found
+        elif p.exists():
+            videos.append(p)
+        else:
+            raise DatasetError(f"{p}: no such file or folder")
+    if not videos:
+        raise DatasetError("no input videos given")
+    return videos
+
+
+def item_key(path: Path) -> str:
+    return f"{path.stem[:40]}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]}"
+
+
+def source_id(path: Path) -> dict:
+    st = path.stat()
+    return {"file": str(path.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+class _Appender:
+    """Append-only raw array file; a full disk raises DatasetError naming the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.f = open(path, "wb")
+
+    def write(self, a: np.ndarray) -> None:
+        try:
+            self.f.write(a.tobytes())
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DatasetError(f"{self.path}: disk full; free space and run the same command again "
+                                   "(finished videos are kept)") from exc
+            raise
+
+    def close(self) -> None:
+        try:
+            self.f.close()
+        except OSError as exc:
+            raise DatasetError(f"{self.path}: cannot finish writing ({exc})") from exc
+
+
+def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, bar_pos: int = 0) -> dict:
+    """Write one video's arrays into `out` (a fresh folder); returns its item record."""
+    info = probe(video)
+    feats = FeaturesEncoder(enc.sample_rate, enc.hop)
+    enc.reset()
+    period = enc.hop / enc.sample_rate
+    clock = LatentClock(enc.latent_dim, feats.latent_dim, period, t0=0.0, capacity=1024)
+    row = np.zeros(enc.latent_dim + feats.latent_dim, dtype=np.float32)
+    rows = _Appender(out / "rows.f32")
+    pending = np.zeros(0, dtype=np.float32)
+    k = 0  # frames sampled so far
+    bar = tqdm(total=int(info.seconds * opts.fps) or None, unit="frame", desc=f"audio  {video.name[:30]}",
+               leave=False, position=bar_pos)
+    samples = 0
+    for block in iter_audio(video, enc.sample_rate):
+        samples += len(block)
+        pending = np.concatenate([pending, block])
+        n = len(pending) // enc.hop
+        for i in range(n):
+            mono = pending[i * enc.hop : (i + 1) * enc.hop]
+            clock.push(enc.encode_hop(mono), feats.encode_hop(mono))
+        pending = pending[n * enc.hop :]
+        while clock.count and k / opts.fps <= clock.newest_time():  # sampled as the renderer samples
+            clock.sample(k / opts.fps, row)
+            rows.write(row)
+            k += 1
+            bar.update(1)
+    n_audio = int(samples / enc.sample_rate * opts.fps)
+    if clock.count == 0:
+        raise VideoError(f"{video}: audio shorter than one hop ({enc.hop} samples)")
+    while k < n_audio:  # the last partial hop: hold the newest latent, as live does
+        clock.sample(k / opts.fps, row)
+        rows.write(row)
+        k += 1
+    rows.close()
+    bar.close()
+    frames = _Appender(out / "frames.u8")
+    n = 0
+    for img in tqdm(iter_frames(video, opts.fps, opts.size, info.audio_start), total=n_audio, unit="frame",
+                    desc=f"frames {video.name[:30]}", leave=False, position=bar_pos):
+        if n >= k:
+            break
+        frames.write(img)
+        n += 1
+    frames.close()
+    if n < k:  # the picture ends before the sound: keep the paired part only
+        os.truncate(out / "rows.f32", n * row.nbytes)
+    if n < opts.fps:
+        raise VideoError(f"{video}: only {n} usable frames (under one second)")
+    return {"frames": n, "seconds": n / opts.fps, "source_width": info.width,
+            "source_height": info.height, "source_fps": info.fps, "audio_channels": info.audio_channels,
+            "audio_rate": info.audio_rate, "source": source_id(video)}
+
+
+def _finished(item_dir: Path, video: Path, identity: dict) -> dict | None:
+    """The item's record if it was finished with this source, encoder and sizes; else None."""
+    marker = item_dir / "item.toml"
+    if not marker.is_file():
+        return None
+    try:
+        rec = load_toml(marker)
+    except Exception:  # noqa: BLE001 - an unreadable marker means "not finished"
+        return None
+    if rec.get("source") != source_id(video) or rec.get("identity") != identity:
+        return None
+    width = identity["latent_dim"] + identity["n_features"]
+    sizes_ok = ((item_dir / "frames.u8").stat().st_size == rec["frames"] * identity["size"] ** 2 * 3
+                and (item_dir / "rows.f32").stat().st_size == rec["frames"] * width * 4)
+    return rec if sizes_ok else None
+
+
+def _stats(data: Path, items: list[dict], identity: dict, opts: BuildOptions) -> dict:
+    """Mean and std of raw z and of features over the training frames, chunk by chunk."""
+    width = identity["latent_dim"] + identity["n_features"]
+    s1 = np.zeros(width)
+    s2 = np.zeros(width)
+    count = 0
+    for it in items:
+        rows = np.memmap(data / "items" / it["key"] / "rows.f32", dtype=np.float32, mode="r", shape=(it["frames"], width))
+        train = ~heldout_mask(it["start"], it["frames"], opts.fps, opts.heldout_seconds, opts.heldout_every)
+        for a in range(0, it["frames"], 4096):
+            x = rows[a : a + 4096][train[a : a + 4096]].astype(np.float64)
+            s1 += x.sum(0)
+            s2 += (x * x).sum(0)
+            count += len(x)
+    mean = s1 / max(count, 1)
+    std = np.sqrt(np.maximum(s2 / max(count, 1) - mean * mean, 0.0))
+    d = identity["latent_dim"]
+    return {"latent_mean": mean[:d].tolist(), "latent_std": np.maximum(std[:d], 1e-6).tolist(),
+            "features_mean": mean[d:].tolist(), "features_std": np.maximum(std[d:], 1e-6).tolist(),
+            "train_frames": count}
+
+
+def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptions) -> dict:
+    videos = expand_inputs(inputs)
+    torch.set_grad_enabled(False)
+    try:
+        enc = RaveEncoder(encoder, torch.device(opts.device), deterministic=True)
+    except ShowError as exc:
+        raise DatasetError(f"--encoder {exc}") from exc
+    enc.warmup()
+    identity = {"encoder_sha256": sha256_of(encoder), "size": opts.size, "fps": opts.fps,
+                "latent_dim": enc.latent_dim, "n_features": len(feature_names()), "deterministic": enc.deterministic}
+    (out / "items").mkdir(parents=True, exist_ok=True)
+    items: list[dict] = []
+    reused = built = 0
+    start = 0.0  # seconds on the dataset's concatenated timeline
+    for video in tqdm(videos, unit="video", desc="dataset"):
+        key = item_key(video)
+        item_dir = out / "items" / key
+        rec = _finished(item_dir, video, identity)
+        if rec is None:
+            partial = out / "items" / f".{key}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            try:
+                rec = encode_item(video, partial, enc, opts, bar_pos=1)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)  # nothing half-written survives
+                raise
+            rec["key"], rec["identity"] = key, identity
+            (partial / "item.toml").write_text(dumps_toml(rec))
+            shutil.rmtree(item_dir, ignore_errors=True)
+            os.replace(partial, item_dir)  # the finished item appears in one step
+            built += 1
+        else:
+            reused += 1
+        rec = dict(rec, start=start, video=str(video))
+        start += rec["seconds"]
+        items.append(rec)
+    manifest = {
+        "format": DATASET_FORMAT, "encoder": str(encoder.resolve()), "encoder_sha256": identity["encoder_sha256"],
+        "sample_rate": enc.sample_rate, "hop": enc.hop, "latent_dim": enc.latent_dim, "deterministic": enc.deterministic,
+        "features": feature_names(), "size": opts.size, "fps": opts.fps,
+        "split": {"heldout_seconds": opts.heldout_seconds, "heldout_every": opts.heldout_every},
+        "items": [{k: v for k, v in it.items() if k != "identity"} for it in items],
+    }
+    manifest["stats"] = _stats(out, items, identity, opts)
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(dumps_toml(manifest))
+    os.replace(tmp, out / MANIFEST)
+    manifest["_built"], manifest["_reused"] = built, reused
+    return manifest

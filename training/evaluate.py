@@ -1,0 +1,119 @@
+"""Held-out metrics for a decoder, from a training run or from an exported show.
+
+- PSNR and SSIM against the source frames;
+- flicker: mean absolute frame-to-frame change of the output over the same change in the
+  source (1 = as lively as the video, above 1 = jitter the video does not have);
+- reactivity: correlation over time between how much the latent moves and how much the output
+  picture moves (the source's own value is printed beside it for reference).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from pytorch_msssim import ssim
+
+from latentvj.daemon.rave_encoder import load_torchscript
+from latentvj.daemon.show import ShowError, load_manifest, resolve_show_path, verify_checksums
+
+from .dataset import DatasetError, FrameDataset, to_tensor
+
+Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
+
+
+def eval_indices(data: FrameDataset, limit: int) -> np.ndarray:
+    """Up to `limit` held-out frames, taken as whole runs from the start of each held-out segment."""
+    runs = data.segments(data.heldout_idx)
+    if not runs:
+        return data.heldout_idx[:limit]
+    per = max(limit // len(runs), 2)
+    return np.concatenate([r[:per] for r in runs])[:limit]
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or a.std() < 1e-12 or b.std() < 1e-12:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+@torch.no_grad()
+def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, batch: int = 32) -> dict[str, float]:
+    psnr, ssims, prev_out, prev_src, prev_i = [], [], None, None, None
+    d_out, d_src, d_lat = [], [], []
+    lat = data.latents(idx, 1)[:, 0]  # (N, D) standardised
+    for a in range(0, len(idx), batch):
+        chunk = idx[a : a + batch]
+        out = predict(chunk).float().clamp(0, 1).cpu()  # (B, 3, H, W)
+        src = to_tensor(data.frames(chunk))
+        if src.shape[-2:] != out.shape[-2:]:
+            src = torch.nn.functional.interpolate(src, size=out.shape[-2:], mode="area")
+        mse = ((out - src) ** 2).flatten(1).mean(1)
+        psnr.append(10 * torch.log10(1.0 / mse.clamp_min(1e-10)))
+        ssims.append(ssim(out, src, data_range=1.0, size_average=False))
+        for j, i in enumerate(chunk):  # consecutive pairs within one video
+            if prev_i is not None and i == prev_i + 1 and data.item_of[i] == data.item_of[prev_i]:
+                d_out.append(float((out[j] - prev_out).abs().mean()))
+                d_src.append(float((src[j] - prev_src).abs().mean()))
+                k = a + j
+                d_lat.append(float(np.linalg.norm(lat[k] - lat[k - 1])))
+            prev_out, prev_src, prev_i = out[j], src[j], i
+    d_out_a, d_src_a, d_lat_a = np.array(d_out), np.array(d_src), np.array(d_lat)
+    return {
+        "psnr": float(torch.cat(psnr).mean()),
+        "ssim": float(torch.cat(ssims).mean()),
+        "flicker": float(d_out_a.mean() / max(d_src_a.mean(), 1e-9)) if len(d_out) else float("nan"),
+        "reactivity": _corr(d_lat_a, d_out_a),
+        "source_reactivity": _corr(d_lat_a, d_src_a),
+        "frames": int(len(idx)),
+    }
+
+
+def format_metrics(m: dict[str, float]) -> str:
+    return (f"PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  flicker {m['flicker']:.3f}  "
+            f"reactivity {m['reactivity']:.3f} (source {m['source_reactivity']:.3f})  on {m['frames']} held-out frames")
+
+
+def show_predictor(spec: str, data: FrameDataset) -> Predict:
+    """What the daemon would show for each dataset frame: the bundle's stats, mapping and decoder."""
+    root = resolve_show_path(spec)
+    m = load_manifest(root)
+    verify_checksums(m)
+    if m.encoder_kind == "rave":
+        from latentvj.daemon.show import sha256_of
+
+        if sha256_of(m.encoder_path) != data.manifest["encoder_sha256"]:
+            raise DatasetError(f"{m.encoder_path}: not the encoder {data.root} was built with "
+                               f"({data.manifest['encoder']}); metrics would compare different latents")
+        cols = slice(0, data.latent_dim)
+    else:
+        cols = slice(data.latent_dim, data.width)
+    module = load_torchscript(m.decoder_path, torch.device("cpu"))
+
+    def predict(idx: np.ndarray) -> torch.Tensor:
+        ctx = np.stack([np.clip(idx - k, data.offsets[data.item_of[idx]], None) for k in range(m.context - 1, -1, -1)], 1)
+        x = (data.rows(ctx.reshape(-1))[:, cols] - m.latent_mean) / m.latent_std  # (B * context, encoder_dim)
+        if m.mapping_weight is not None:
+            x = x @ m.mapping_weight.T + m.mapping_bias
+        z = torch.from_numpy(x.astype(np.float32)).view(len(idx), m.context, -1)
+        return module(z[:, 0] if m.context == 1 else z)
+
+    return predict
+
+
+def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]:
+    """`latentvj eval RUN_OR_SHOW DATA`."""
+    data = FrameDataset(data_dir)
+    path = Path(target)
+    if (path / "checkpoint.pt").is_file():
+        from .trainer import run_predictor
+
+        predict = run_predictor(path, data)
+    else:
+        try:
+            predict = show_predictor(target, data)
+        except ShowError as exc:
+            raise DatasetError(f"{target}: neither a training run (no checkpoint.pt) nor a show ({exc})") from exc
+    idx = eval_indices(data, limit)
+    return metrics(predict, data, idx)

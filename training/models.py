@@ -1,0 +1,118 @@
+"""Decoders (latent -> image) and the frames-only VAE. All are TorchScript-able.
+
+Decoder contract (README): forward(z) with z (B, D), or (B, context, D) when context > 1,
+returns (B, 3, H, W) in [0, 1].
+
+- `LatentDecoder` (ours): an MLP over the latent window, then nearest-upsample + 3x3 conv
+  stages with GroupNorm and SiLU (no checkerboard from transposed convs), trained with L1 plus
+  an SSIM term and small latent noise, so it stays sharp and steady between training latents.
+- `BaselineDecoder`: the RAVE music-video project's shape: one fully connected layer to a 4x4
+  map, transposed convolutions with ReLU, a sigmoid, a plain pixel loss.
+- `ConvVAE`: the film project's VAE on frames alone; its decoder is a `LatentDecoder`.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def _stages(width: int, height: int, base: int) -> tuple[int, int, int]:
+    """Number of x2 stages and the start map (h0, w0) for an output size."""
+    n = int(math.log2(min(width, height) // base))
+    if n < 1 or width % (1 << n) or height % (1 << n):
+        raise ValueError(f"output {width}x{height}: each side must be a multiple of {base * 2} "
+                         f"times a power of two (e.g. 128x128, 256x256, 512x288)")
+    return n, height >> n, width >> n
+
+
+class LatentDecoder(nn.Module):
+    def __init__(self, latent_dim: int, context: int = 1, width: int = 256, height: int = 256,
+                 widths: tuple[int, ...] = (128, 96, 64, 48, 24, 12, 8), base: int = 4) -> None:
+        super().__init__()
+        self.context = context
+        self.n_up, self.h0, self.w0 = _stages(width, height, base)
+        chans = [widths[min(i, len(widths) - 1)] for i in range(self.n_up + 1)]
+        self.c0 = chans[0]
+        hidden = 256
+        self.mlp = nn.Sequential(nn.Linear(latent_dim * context, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, self.c0 * self.h0 * self.w0))
+        blocks: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(chans[:-1], chans[1:])):
+            blocks += [nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv2d(a, b, 3, padding=1),
+                       nn.GroupNorm(math.gcd(8, b), b), nn.SiLU()]
+            if (self.h0 << (i + 1)) <= 64:  # a second conv where it is cheap; full size stays light for CPUs
+                blocks += [nn.Conv2d(b, b, 3, padding=1), nn.SiLU()]
+        self.body = nn.Sequential(*blocks)
+        self.to_rgb = nn.Conv2d(chans[-1], 3, 1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.mlp(z.reshape(z.shape[0], -1)).view(z.shape[0], self.c0, self.h0, self.w0)
+        return torch.sigmoid(self.to_rgb(self.body(x)))  # (B, 3, H, W)
+
+
+class BaselineDecoder(nn.Module):
+    def __init__(self, latent_dim: int, context: int = 1, width: int = 256, height: int = 256,
+                 channels: int = 256, base: int = 4) -> None:
+        super().__init__()
+        self.context = context
+        self.n_up, self.h0, self.w0 = _stages(width, height, base)
+        self.c0 = channels
+        self.fc = nn.Linear(latent_dim * context, channels * self.h0 * self.w0)
+        layers: list[nn.Module] = []
+        c = channels
+        for i in range(self.n_up):
+            last = i == self.n_up - 1
+            nxt = 3 if last else max(c // 2, 16)
+            layers.append(nn.ConvTranspose2d(c, nxt, 4, stride=2, padding=1))
+            layers.append(nn.Sigmoid() if last else nn.ReLU())
+            c = nxt
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.fc(z.reshape(z.shape[0], -1))).view(z.shape[0], self.c0, self.h0, self.w0)
+        return self.body(x)
+
+
+class ConvVAE(nn.Module):
+    """Frames -> (mu, logvar) in z_dim; z -> frame through a LatentDecoder."""
+
+    def __init__(self, z_dim: int = 8, width: int = 256, height: int = 256,
+                 widths: tuple[int, ...] = (128, 96, 64, 48, 32, 24, 16)) -> None:
+        super().__init__()
+        self.decoder = LatentDecoder(z_dim, 1, width, height, widths)
+        n, h0, w0 = self.decoder.n_up, self.decoder.h0, self.decoder.w0
+        chans = [widths[min(i, len(widths) - 1)] for i in range(n + 1)][::-1]  # small to large
+        layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 3, padding=1), nn.SiLU()]
+        for a, b in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.GroupNorm(math.gcd(8, b), b), nn.SiLU()]
+        self.encoder = nn.Sequential(*layers)
+        self.head = nn.Linear(chans[-1] * h0 * w0, 2 * z_dim)
+        self.z_dim = z_dim
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.head(self.encoder(x * 2.0 - 1.0).flatten(1))
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-10.0, 10.0)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decoder(z), mu, logvar
+
+
+def build_model(arch: str, latent_dim: int, context: int, width: int, height: int, z_dim: int = 8) -> nn.Module:
+    if arch == "ours":
+        return LatentDecoder(latent_dim, context, width, height)
+    if arch == "baseline":
+        return BaselineDecoder(latent_dim, context, width, height)
+    if arch == "vae":
+        return ConvVAE(z_dim, width, height)
+    raise ValueError(f"unknown arch {arch!r} (ours, baseline, vae)")
+
+
+def decoder_of(model: nn.Module) -> nn.Module:
+    """The part that goes into a show: the VAE's decoder, or the decoder itself."""
+    return model.decoder if isinstance(model, ConvVAE) else model
