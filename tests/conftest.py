@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from latentvj.daemon.show import BUILTIN_DIR
-from latentvj.training.make_test_show import ConvDecoder, procedural_track, write_audio
+from latentvj.training.models import LatentDecoder
+from latentvj.training.synthetic import procedural_track, write_audio
 
 DEMO = BUILTIN_DIR / "demo"
 SR = 44100
@@ -30,23 +31,13 @@ def demo_show() -> Path:
 def track_wav(tmp_path_factory) -> Path:
     """6 s of the procedural track as 16-bit WAV at 44.1 kHz."""
     path = tmp_path_factory.mktemp("audio") / "track.wav"
-    write_audio(path, procedural_track(SR, 6.0, seed=3), SR)
+    write_audio(path, procedural_track(SR, 6.0, seed=3).audio, SR)
     return path
 
 
 def make_decoder(path: Path, latent_dim: int, size: int = 32, context: int = 1) -> Path:
     torch.manual_seed(0)
-    model = ConvDecoder(latent_dim * context, size).eval()
-    if context > 1:
-        class Flat(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, z: torch.Tensor) -> torch.Tensor:
-                return self.inner(z.flatten(1))
-
-        model = Flat(model)
+    model = LatentDecoder(latent_dim, context, size, size).eval()
     torch.jit.script(model).save(str(path))
     return path
 
@@ -71,3 +62,47 @@ def features_show(tmp_path_factory, small_decoder, track_wav) -> Path:
 @pytest.fixture()
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="session")
+def music_videos(tmp_path_factory) -> list[Path]:
+    """Three short synthetic music videos: stereo 44.1 kHz 16:9, 5.1 48 kHz portrait at 25 fps, mono."""
+    from latentvj.training.synthetic import write_music_video
+
+    d = tmp_path_factory.mktemp("videos")
+    return [
+        write_music_video(d / "a.mp4", procedural_track(44100, 6.0, seed=1), 96, 54),
+        write_music_video(d / "b.mp4", procedural_track(48000, 5.0, seed=2), 60, 80, fps=25, audio_layout="5.1"),
+        write_music_video(d / "c.mp4", procedural_track(44100, 4.0, seed=3), 64, 64, audio_layout="mono"),
+    ]
+
+
+def build(videos: list[Path], out: Path, **kw):
+    from latentvj.training.dataset_build import BuildOptions, build_dataset
+
+    opts = BuildOptions(size=kw.pop("size", 32), heldout_seconds=kw.pop("heldout_seconds", 1.0), **kw)
+    return build_dataset(videos, DEMO / "encoder.ts", out, opts)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory, music_videos) -> Path:
+    out = tmp_path_factory.mktemp("data") / "data"
+    build(music_videos, out)
+    return out
+
+
+def train_run(data: Path, out: Path, **settings):
+    from latentvj.training.train_config import TrainConfig, apply
+    from latentvj.training.trainer import train
+
+    base = {"data": str(data), "steps": 20, "batch": 4, "workers": 0, "eval_every": 10, "ckpt_every": 10,
+            "log_every": 5, "eval_frames": 60}
+    cfg = apply(TrainConfig(), {**base, **settings}, "test")
+    return train(cfg, out, resume=False, device="cpu", progress=False)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, dataset) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "ours"
+    train_run(dataset, out, context=2)
+    return out

@@ -193,7 +193,6 @@ def _stats(data: Path, items: list[dict], identity: dict, opts: BuildOptions) ->
 
 def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptions) -> dict:
     videos = expand_inputs(inputs)
-    torch.set_grad_enabled(False)
     try:
         enc = RaveEncoder(encoder, torch.device(opts.device), deterministic=True)
     except ShowError as exc:

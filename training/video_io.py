@@ -66,7 +66,7 @@ def probe(path: Path) -> VideoInfo:
 
 
 def iter_audio(path: Path, sample_rate: int, block: int = 8192) -> Iterator[np.ndarray]:
-    """Mono float32 blocks at `sample_rate`; FFmpeg downmixes any layout (5.1 included), soxr resamples.
+    """Mono float32 blocks at `sample_rate`, mixed down as the daemon mixes; soxr resamples.
 
     A decoding error after some audio ends the stream with a warning (a truncated file keeps
     what decoded); one before any audio raises VideoError.
@@ -74,7 +74,10 @@ def iter_audio(path: Path, sample_rate: int, block: int = 8192) -> Iterator[np.n
     with _open(path) as c:
         stream = c.streams.audio[0]
         rate = stream.codec_context.sample_rate or stream.rate
-        mixer = av.AudioResampler(format="flt", layout="mono", rate=rate, frame_size=block)
+        # As the daemon reads files (load_audio) and mixes inputs: FFmpeg folds >2 channels to
+        # stereo, then the channels are averaged. (FFmpeg's own mono downmix adds +3 dB.)
+        channels = min(stream.codec_context.channels or 1, 2)
+        mixer = av.AudioResampler(format="flt", layout="mono" if channels == 1 else "stereo", rate=rate, frame_size=block)
         resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None
         got = 0
         try:
@@ -82,14 +85,14 @@ def iter_audio(path: Path, sample_rate: int, block: int = 8192) -> Iterator[np.n
                 for frame in packet.decode():
                     for out in mixer.resample(frame):
                         got += out.samples
-                        x = out.to_ndarray().reshape(-1)
+                        x = out.to_ndarray().reshape(-1, channels).mean(axis=1)
                         yield resampler.resample_chunk(x) if resampler else x
         except av.error.FFmpegError as exc:
             if got == 0:
                 raise VideoError(f"{path}: cannot decode its audio ({exc})") from exc
             log.warning("%s: audio damaged after %.1f s (%s); using what decoded", path, got / rate, exc)
         for out in mixer.resample(None):
-            x = out.to_ndarray().reshape(-1)
+            x = out.to_ndarray().reshape(-1, channels).mean(axis=1)
             yield resampler.resample_chunk(x) if resampler else x
         if resampler:
             yield resampler.resample_chunk(np.zeros(0, np.float32), last=True)

@@ -1,0 +1,47 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEMO, train_run
+from latentvj.daemon.show import load_manifest
+from latentvj.training.dataset import DatasetError
+from latentvj.training.export import export_show
+
+
+def test_export_then_play_through_the_daemons_render(tmp_path, trained_run, dataset, track_wav):
+    show, diff = export_show(trained_run, tmp_path / "show", DEMO / "encoder.ts", name="tiny")
+    assert diff <= 1e-4
+    m = load_manifest(show)
+    assert (m.context, m.width, m.latent_dim, m.provenance["calibration"]) == (2, 32, 8, "training dataset")
+    out = tmp_path / "clip.mp4"
+    r = subprocess.run([sys.executable, "-m", "latentvj.daemon.cli", "render", str(track_wav), "--show", str(show),
+                        "-o", str(out), "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    import av
+
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 180  # 6 s at 30 fps
+    e = subprocess.run([sys.executable, "-m", "latentvj.daemon.cli", "eval", str(show), str(dataset)],
+                       capture_output=True, text=True)
+    assert e.returncode == 0 and "PSNR" in e.stdout, e.stderr
+
+
+def test_export_refuses_another_encoder(tmp_path, trained_run, small_decoder):
+    with pytest.raises(DatasetError, match="not the encoder this run's dataset was built with"):
+        export_show(trained_run, tmp_path / "show", small_decoder)
+    with pytest.raises(DatasetError, match="needs --encoder"):
+        export_show(trained_run, tmp_path / "show", None)
+    assert not (tmp_path / "show").exists()
+
+
+@pytest.mark.parametrize("mode", ["fitted", "direct"])
+def test_vae_exports_a_features_show(tmp_path_factory, dataset, mode):
+    run = tmp_path_factory.getbasetemp() / "vae_run"
+    if not (run / "checkpoint.pt").exists():
+        train_run(dataset, run, arch="vae", z_dim=4)
+    show, diff = export_show(run, tmp_path_factory.mktemp("v") / "show", None, mode=mode)
+    m = load_manifest(show)
+    assert (m.encoder_kind, m.decoder_kind, m.latent_dim, m.encoder_dim) == ("features", "vae", 4, 6)
+    if mode == "direct":  # loudness alone drives it
+        assert (m.mapping_weight[:, 1:] == 0).all() and (m.mapping_weight[:, 0] != 0).any()

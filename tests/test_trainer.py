@@ -1,0 +1,76 @@
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import train_run
+from latentvj.training.dataset import DatasetError
+from latentvj.training.trainer import load_checkpoint
+
+
+def _cmd(data, out, arch, *extra):
+    verb = ["vae"] if arch == "vae" else ["decoder", "--arch", arch]
+    return [sys.executable, "-m", "latentvj.training.cli", "train", *verb, str(data), "--out", str(out),
+            "--config", str(out.parent / "train.toml"), *extra]
+
+
+@pytest.mark.parametrize("arch", ["ours", "vae"])
+def test_killed_run_resumes_to_the_same_weights(tmp_path, dataset, arch):
+    (tmp_path / "train.toml").write_text(
+        "steps = 60\nbatch = 4\nworkers = 0\nckpt_every = 5\neval_every = 1000\nlog_every = 5\neval_frames = 30\n"
+        + ("context = 2\n" if arch == "ours" else ""))
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(_cmd(dataset, whole, arch), check=True, capture_output=True)
+    proc = subprocess.Popen(_cmd(dataset, killed, arch), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (killed / "checkpoint.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stopped_at = load_checkpoint(killed)["step"]
+    assert stopped_at < 60, "the run finished before it was killed"
+    done = subprocess.run(_cmd(dataset, killed, arch, "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"resumed from step {stopped_at}" in done.stderr
+    a, b = load_checkpoint(whole), load_checkpoint(killed)
+    assert a["step"] == b["step"] == 60
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert not list(killed.glob(".*.tmp"))
+
+
+def test_baseline_run_writes_config_metrics_and_tensorboard(tmp_path, dataset):
+    out = tmp_path / "base"
+    result = train_run(dataset, out, arch="baseline", baseline_loss="mse")
+    assert set(result["metrics"]) >= {"psnr", "ssim", "flicker", "reactivity"}
+    assert (out / "config.toml").read_text().count('arch = "baseline"') == 1
+    assert (out / "metrics.toml").is_file() and list((out / "tb").glob("events.out.tfevents.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    ev = EventAccumulator(str(out / "tb"), size_guidance={"images": 0})
+    ev.Reload()
+    assert {"train/loss", "heldout/psnr", "speed/samples_per_s"} <= set(ev.Tags()["scalars"])
+    img = ev.Images("heldout/truth_over_prediction")[-1]
+    assert img.height == 2 * 32  # truth above prediction
+
+
+def test_run_folder_rules(tmp_path, dataset, trained_run):
+    with pytest.raises(DatasetError, match="pass --resume"):
+        train_run(dataset, trained_run)
+    from latentvj.training.train_config import TrainConfig, apply
+
+    with pytest.raises(DatasetError, match="did you mean 'steps'"):
+        apply(TrainConfig(), {"step": 3}, "train.toml")
+    with pytest.raises(DatasetError, match="'lr' should be float"):
+        apply(TrainConfig(), {"lr": "fast"}, "train.toml")
+    from latentvj.daemon.cli import main
+
+    assert main(["train", "decoder", str(dataset), "--out", str(trained_run), "--resume", "--steps", "99"]) == 2
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "checkpoint.pt").write_bytes(b"\x00" * 100)
+    with pytest.raises(DatasetError, match="unreadable checkpoint"):
+        load_checkpoint(bad)
