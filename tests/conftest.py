@@ -66,14 +66,14 @@ def port() -> int:
 
 @pytest.fixture(scope="session")
 def music_videos(tmp_path_factory) -> list[Path]:
-    """Three short synthetic music videos: stereo 44.1 kHz 16:9, 5.1 48 kHz portrait at 25 fps, mono."""
+    """Three short synthetic music videos: stereo 44.1 kHz 16:9; 5.1 at 48 kHz, portrait, 25 fps; mono, odd size."""
     from latentvj.training.synthetic import write_music_video
 
     d = tmp_path_factory.mktemp("videos")
     return [
         write_music_video(d / "a.mp4", procedural_track(44100, 6.0, seed=1), 96, 54),
         write_music_video(d / "b.mp4", procedural_track(48000, 5.0, seed=2), 60, 80, fps=25, audio_layout="5.1"),
-        write_music_video(d / "c.mp4", procedural_track(44100, 4.0, seed=3), 64, 64, audio_layout="mono"),
+        write_music_video(d / "c.mp4", procedural_track(44100, 4.0, seed=3), 65, 49, audio_layout="mono"),  # odd size
     ]
 
 
