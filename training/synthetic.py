@@ -83,8 +83,9 @@ def render_frame(track: Track, t: float, width: int, height: int) -> np.ndarray:
     img = np.empty((height, width, 3), dtype=np.uint8)
     img[:] = (bg + (255 - bg) * 0.6 * flash).astype(np.uint8)
     cx, cy, m = width // 2, height // 2, min(width, height)
-    for k in range(3):
-        ang = 2 * math.pi * (k / 3 + t / 8)
+    chord = track.chord_at(t)
+    for k in range(3):  # everything on screen is a function of the sound: a decoder can learn it
+        ang = 2 * math.pi * (k / 3 + chord / len(ROOTS) / 3)
         r = int(m * (0.08 + 0.25 * loud) * (1.0 - 0.2 * k))
         pos = (int(cx + 0.25 * m * math.cos(ang)), int(cy + 0.25 * m * math.sin(ang)))
         cv2.circle(img, pos, max(r, 1), _hue_rgb(hue + 0.08 * k), -1, lineType=cv2.LINE_AA)
