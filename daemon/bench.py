@@ -17,7 +17,7 @@ from .config import RunConfig
 from .control import Control
 from .engine import STAT_CAPACITY, EngineOptions, LiveEngine
 from .show_runtime import RuntimeOptions, ShowRuntime
-from .sinks import NullSink
+from .sinks import make_sink
 
 LEAD_IN_S = 2.0
 CLICK_EVERY_S = 1.37  # not a multiple of the hop or the frame, so clicks land at all phases
@@ -87,13 +87,15 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     audio, clicks = click_track(rt.sample_rate, seconds)
     source = PacedSource("clicks", audio, rt.sample_rate, loop=False)
     watcher = ChangeWatcher()
-    engine = LiveEngine(source, rt, Control(rt.latent_dim), [NullSink("null")], None,
+    rt.decoder.profile = True  # split the network's time from the RGBA conversion and copy
+    sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
+    engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, None,
                         EngineOptions.from_config(cfg), opts,
                         observer=watcher)
     engine.start()
     deadline = time.monotonic() + seconds + 1.0
     while not engine.done.is_set() and time.monotonic() < deadline:
-        time.sleep(0.05)
+        engine.sinks.pump(0.05)
     engine.stop()
     s = engine.stats
     latencies = []
@@ -105,6 +107,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
             latencies.append((after[0] - due) * 1e3)
     f50, f95, f99 = s.percentiles("frame_ms")
     d50, _, d99 = s.percentiles("decode_ms")
+    r50, _, r99 = s.percentiles("rgba_ms")
     enc = engine.encode_ms[: min(engine.encoded_hops, STAT_CAPACITY)]
     hop_ms = rt.period * 1e3
     target = hop_ms + 1e3 / cfg.fps
@@ -117,7 +120,11 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         f"frame time ms        p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}  (budget {1e3 / cfg.fps:.1f})",
         f"encoder ms per hop   mean {enc.mean():.2f}  p99 {np.percentile(enc, 99):.2f}  "
         f"(hop {hop_ms:.1f} ms: {hop_ms / max(enc.mean(), 1e-9):.0f}x real time)",
-        f"decoder ms per frame p50 {d50:.2f}  p99 {d99:.2f}",
+        f"decoder ms per frame p50 {d50:.2f}  p99 {d99:.2f}  (of which to RGBA uint8 + copy to host: "
+        f"p50 {r50:.2f}  p99 {r99:.2f}; {rt.decoder.width}x{rt.decoder.height})",
+        *[f"sink {st['sink']:<15} write ms p50 {st['write_ms_p50']:.2f}  p99 {st['write_ms_p99']:.2f}  "
+          f"(written {st['written']}, dropped {st['dropped']}, failures {st['failures']}; own thread)"
+          for st in engine.sinks.stats()],
         f"audio->frame latency {len(latencies)}/{len(clicks)} clicks seen: median {np.median(lat):.1f} ms, "
         f"max {lat.max():.1f} ms  (target <= hop + frame = {target:.1f} ms)",
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "

@@ -17,7 +17,7 @@ import torch
 
 from . import __version__
 from .audio_input import AudioInputError, PacedSource, SoundCardSource, list_devices, load_audio, tone_signal
-from .config import ConfigError, RunConfig, load_config
+from .config import ConfigError, RunConfig, load_config, parse_size
 from .control import Control
 from .decoder import pick_device
 from .engine import EngineOptions, LiveEngine
@@ -25,7 +25,7 @@ from .osc_control import ControlDispatcher, ControlHandlers, ControlServer
 from .osc_out import OscOut, parse_host_port
 from .show import BUILTIN_DIR, ShowError
 from .show_runtime import RuntimeOptions, ShowRuntime
-from .sinks import SINK_HELP, SinkError, make_sink
+from .sinks import SINK_HELP, SinkError, default_sinks, make_sink
 
 log = logging.getLogger("latentvj")
 DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
@@ -99,7 +99,9 @@ def summary(engine: LiveEngine, server: ControlServer | None) -> str:
         f"reconnects {getattr(engine.source, 'reconnects', 0)}",
     ]
     for st in engine.sinks.stats():
-        lines.append(f"sink {st['sink']:<10} written {st['written']}, dropped {st['dropped']}, failures {st['failures']}")
+        lines.append(f"sink {st['sink']:<10} written {st['written']}, dropped {st['dropped']}, failures {st['failures']}, "
+                     f"write ms p50 {st['write_ms_p50']:.2f} p99 {st['write_ms_p99']:.2f}"
+                     + (f"; last error: {st['last_error']}" if st["last_error"] else ""))
     if server is not None:
         d = server.dispatcher
         lines.append(f"osc in         {d.received} messages, {d.errors} refused, {server.refused_senders} from senders not allowed")
@@ -112,7 +114,12 @@ def summary(engine: LiveEngine, server: ControlServer | None) -> str:
 def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     cfg = load_config(args.config, flags)
     _, targets = check_osc(cfg)
-    sinks = [make_sink(s) for s in cfg.sink]
+    specs = cfg.sink
+    if not specs:
+        specs, why = default_sinks()
+        if why:
+            log.warning("%s", why)
+    sinks = [make_sink(s) for s in specs]
     opts = runtime_options(cfg)
     rt = ShowRuntime.load(cfg.show, opts)
     log.info("%s", rt.describe())
@@ -131,10 +138,10 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     engine.start()
     server.start()
     log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
-             getattr(source, "name", cfg.input), ", ".join(cfg.sink), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
+             getattr(source, "name", cfg.input), ", ".join(specs), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
              cfg.fps, engine.latency * 1e3)
     while not stop.is_set() and not engine.done.is_set():
-        stop.wait(0.05)
+        engine.sinks.pump(0.05)  # Syphon's discovery runs on this (the main) thread's event loop
     server.stop()
     engine.stop()
     print(summary(engine, server), flush=True)
@@ -194,6 +201,48 @@ def cmd_devices(args: argparse.Namespace, flags: dict) -> int:
     return 0
 
 
+def cmd_sinks(args: argparse.Namespace, flags: dict) -> int:
+    from .sinks import report
+
+    if not args.test:
+        print(report())
+        return 0
+    return send_test_card(args.test, parse_size(args.size), args.fps, args.seconds)
+
+
+def send_test_card(specs: list[str], size: tuple[int, int], fps: float, seconds: float) -> int:
+    """`latentvj sinks --test SPEC`: the test card on these sinks, paced like the daemon, no show needed."""
+    import time
+
+    from .frame_pipeline import FramePool, SinkSet
+    from .sinks import StreamInfo
+    from .test_card import TestCard
+
+    w, h = size
+    sinks = SinkSet([make_sink(s) for s in specs], StreamInfo(w, h, fps), queue_frames=4)
+    pool, card = FramePool(w, h, 4), TestCard(w, h, fps)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"sending the test card ({w}x{h}, {fps:g} fps) to {', '.join(specs)} for {seconds:g} s; Ctrl-C stops.\n"
+          "Expect: red top-left, green top-right, blue bottom-left, white bottom-right, TOP at the top, "
+          "a bar sweeping left to right once a second.", flush=True)
+    sinks.start()
+    start, j = time.monotonic(), 0
+    while not stop.is_set() and j < seconds * fps:
+        frame = pool.next()
+        card.render(j, frame)
+        sinks.frame(frame, j)
+        j += 1
+        sinks.pump(max(start + j / fps - time.monotonic(), 0.0))
+    sinks.stop()
+    for st in sinks.stats():
+        print(f"sink {st['sink']}: written {st['written']}, dropped {st['dropped']}, failures {st['failures']}, "
+              f"write ms p50 {st['write_ms_p50']:.2f} p99 {st['write_ms_p99']:.2f}"
+              + (f"; last error: {st['last_error']}" if st["last_error"] else ""))
+    return 0 if all(st["failures"] == 0 and st["written"] for st in sinks.stats()) else 1
+
+
 def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
     from .bench import run_bench
 
@@ -249,7 +298,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--loop", action="store_true", default=S, help="loop a file input")
     run.add_argument("--input-rate", type=int, default=S, help="sound card sample rate (default: the card's)")
     run.add_argument("--input-channels", type=int, default=S, help="sound card channels (default: up to 2)")
-    run.add_argument("--sink", action="append", default=S, help=f"where frames go, repeatable: {SINK_HELP}")
+    run.add_argument("--sink", action="append", default=S, help=f"where frames go, repeatable: {SINK_HELP} "
+                     "(default: Syphon on macOS, Spout on Windows, NDI on Linux when installed)")
     run.add_argument("--osc-in", default=S, help="HOST:PORT to take control on (default 127.0.0.1:9000)")
     run.add_argument("--osc-allow", action="append", default=S, help="sender address allowed to control (repeatable)")
     run.add_argument("--osc-out", action="append", default=S, help="HOST:PORT to send latents to (repeatable)")
@@ -286,9 +336,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     dev = sub.add_parser("devices", help="list audio inputs")
     dev.set_defaults(func=cmd_devices)
 
+    sk = sub.add_parser("sinks", help="list the frame sinks, whether each is usable here, and what to install")
+    sk.add_argument("--test", action="append", metavar="SPEC",
+                    help="send a test card to this sink (repeatable) instead of listing: see docs/platform-checklist.md")
+    sk.add_argument("--size", default="512x512", help="test card size (default 512x512)")
+    sk.add_argument("--fps", type=float, default=30.0)
+    sk.add_argument("--seconds", type=float, default=60.0)
+    sk.set_defaults(func=cmd_sinks)
+
     bench = sub.add_parser("bench", help="measure fps, frame times and audio->frame latency")
     _engine_flags(bench)
     bench.add_argument("--seconds", type=float, default=10.0)
+    bench.add_argument("--sink", action="append", default=S, help="time these sinks' writes (default: null)")
     bench.set_defaults(func=cmd_bench)
     _plugin_verbs(sub, sys.argv[1:] if argv is None else argv)
     return parser

@@ -28,7 +28,7 @@ class RunConfig:
     show: str = "demo"
     input: str = "demo"
     loop: bool = False
-    sink: list[str] = field(default_factory=lambda: ["null"])
+    sink: list[str] | None = None  # None: the platform's texture sharing (sinks.default_sinks)
     osc_in: str = "127.0.0.1:9000"
     osc_allow: list[str] = field(default_factory=list)
     osc_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])

@@ -7,6 +7,7 @@ happens before the controls (see engine.ShowRuntime).
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,13 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 class FrameDecoder:
     """Decodes one latent window into an (H, W, 4) uint8 RGBA frame, top-down, contiguous."""
 
@@ -65,6 +73,9 @@ class FrameDecoder:
         self.width, self.height = out_size or native_size
         self._check_output()
         self._rgba = None  # (H, W, 4) uint8 on the device, only where that is not the host
+        self.profile = False  # bench: wait for the device after the network, to split the two times below
+        self.net_ms = 0.0  # last frame: the network
+        self.rgba_ms = 0.0  # last frame: resize, RGBA uint8 conversion and the copy into the host frame
         if device.type != "cpu":
             self._rgba = torch.full((self.height, self.width, 4), 255, dtype=torch.uint8, device=device)
 
@@ -87,9 +98,13 @@ class FrameDecoder:
     @torch.no_grad()
     def decode(self, window: np.ndarray, out: np.ndarray) -> None:
         """window: (context, latent_dim) float32, newest last -> out: (H, W, 4) uint8."""
+        t0 = time.perf_counter()
         src = torch.from_numpy(window)
         self._z.copy_(src.view(self._z.shape))
         img = self.module(self._z)[0]  # (3, h, w)
+        if self.profile:
+            _synchronize(self.device)
+        t1 = time.perf_counter()
         if (self.height, self.width) != (self.native_h, self.native_w):
             img = F.interpolate(img[None].float(), size=(self.height, self.width), mode="bilinear", align_corners=False)[0]
         img = img.float().clamp_(0.0, 1.0).mul_(255.0).add_(0.5)
@@ -100,6 +115,8 @@ class FrameDecoder:
         else:  # gpu: convert on the device, one copy to the host
             self._rgba[..., :3].copy_(img.permute(1, 2, 0))
             dst.copy_(self._rgba)
+        t2 = time.perf_counter()
+        self.net_ms, self.rgba_ms = (t1 - t0) * 1e3, (t2 - t1) * 1e3
 
     def warmup(self, calls: int = WARMUP_CALLS) -> None:
         window = np.zeros((self.context, self.latent_dim), dtype=np.float32)

@@ -62,6 +62,7 @@ class RunStats:
     frame_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
     latency_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
     decode_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
+    rgba_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))  # part of decode_ms
     published: int = 0
     dropped: int = 0
     late: int = 0
@@ -69,12 +70,13 @@ class RunStats:
     last: float = 0.0  # when the newest frame was published
     ended: float = 0.0
 
-    def record(self, frame_ms: float, latency_ms: float, decode_ms: float, now: float) -> None:
+    def record(self, frame_ms: float, latency_ms: float, decode_ms: float, rgba_ms: float, now: float) -> None:
         self.last = now
         i = self.published % STAT_CAPACITY
         self.frame_ms[i] = frame_ms
         self.latency_ms[i] = latency_ms
         self.decode_ms[i] = decode_ms
+        self.rgba_ms[i] = rgba_ms
         self.published += 1
 
     def _kept(self, arr: np.ndarray) -> np.ndarray:
@@ -290,7 +292,8 @@ class LiveEngine:
             if self.observer is not None:
                 self.observer(j, frame, done)
             # latency: from the moment the audio this frame shows was captured, to now
-            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms, done)
+            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms,
+                         rt.decoder.rgba_ms, done)
             if self.osc_out is not None:
                 self.osc_out.publish(j, self.pipeline.latent, self.pipeline.features,
                                      (self.current_fps(), (done - due + self.latency) * 1e3, stats.dropped))

@@ -5,6 +5,7 @@ Also the small pieces around it: the frame pool the sinks read from, and the sin
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -12,6 +13,8 @@ import numpy as np
 from .control import Control, ControlApplier
 from .show_runtime import ShowRuntime
 from .sinks import Sink, SinkRunner, StreamInfo
+
+log = logging.getLogger("latentvj.sinks")
 
 
 class FramePipeline:
@@ -61,6 +64,8 @@ class SinkSet:
     def __init__(self, sinks: list[Sink], info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
         self.runners = [SinkRunner(s, info, queue_frames, blocking) for s in sinks]
         self.wants_audio = any(s.wants_audio for s in sinks) and info.audio_rate is not None
+        self._pumpers = [s for s in sinks if s.pumps_main_thread]
+        self.pump_errors = 0
 
     def start(self) -> None:
         for r in self.runners:
@@ -75,10 +80,32 @@ class SinkSet:
         for r in self.runners:
             r.put_audio(samples)
 
+    def pump(self, seconds: float) -> None:
+        """Main thread: wait `seconds`, running the event loops that sinks need there (Syphon).
+
+        A run loop with no input sources returns at once instead of waiting, so we sleep out the
+        rest of the time ourselves: the main thread must never spin and starve the renderer."""
+        end = time.monotonic() + seconds
+        for sink in self._pumpers:
+            try:
+                sink.pump(seconds / len(self._pumpers))
+            except Exception as exc:  # noqa: BLE001 - isolation boundary, as for writes
+                self.pump_errors += 1
+                if self.pump_errors in (1, 100, 10000):
+                    log.error("sink %s: its event loop failed (%s: %s); frames still go out, discovery may not",
+                              sink.spec, type(exc).__name__, exc)
+        left = end - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+
     def stop(self) -> None:
         for r in self.runners:
             r.stop()
 
     def stats(self) -> list[dict]:
-        return [{"sink": r.sink.spec, "written": r.written, "dropped": r.dropped, "failures": r.failures}
-                for r in self.runners]
+        out = []
+        for r in self.runners:
+            p50, p99 = r.write_percentiles()
+            out.append({"sink": r.sink.spec, "written": r.written, "dropped": r.dropped, "failures": r.failures,
+                        "write_ms_p50": p50, "write_ms_p99": p99, "last_error": r.last_error})
+        return out

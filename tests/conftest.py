@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +107,58 @@ def trained_run(tmp_path_factory, dataset) -> Path:
     out = tmp_path_factory.mktemp("runs") / "ours"
     train_run(dataset, out, context=2)
     return out
+
+
+def drive_sink(sink, n: int, w: int = 64, h: int = 48, fps: float = 30.0, frame_for=None):
+    """Run `sink` on its own runner thread, as the daemon does, through n frames; returns the runner."""
+    import numpy as np
+
+    from latentvj.daemon.sinks import SinkRunner, StreamInfo
+
+    runner = SinkRunner(sink, StreamInfo(w, h, fps), queue_frames=n + 1, blocking=True)
+    runner.start()
+    for i in range(n):
+        frame = frame_for(i) if frame_for else np.full((h, w, 4), i % 256, np.uint8)
+        runner.put_frame(frame, i)
+    runner.stop()
+    return runner
+
+
+@pytest.fixture()
+def fast_retry(monkeypatch):
+    """Sink back-off in tenths of a second, so a test can watch a sink fail and come back."""
+    from latentvj.daemon.sinks import base
+
+    monkeypatch.setattr(base, "RETRY_FIRST_S", 0.1)
+    monkeypatch.setattr(base, "RETRY_MAX_S", 0.4)
+
+
+@pytest.fixture()
+def on_platform(monkeypatch):
+    """on_platform('darwin'): the sink catalog sees that platform (nothing else in the process does)."""
+    from latentvj.daemon.sinks import catalog
+
+    def set_platform(name: str) -> None:
+        monkeypatch.setattr(catalog, "current_platform", lambda: name)
+
+    return set_platform
+
+
+@pytest.fixture()
+def fake_syphon(monkeypatch, on_platform):
+    from fakes import syphon_fake
+
+    for name in ("syphon", "syphon.utils", "syphon.utils.raw", "syphon.utils.numpy"):
+        monkeypatch.setitem(sys.modules, name, None)  # undone after the test, whatever install() puts there
+    on_platform("darwin")
+    return syphon_fake.install()
+
+
+@pytest.fixture()
+def fake_spout(monkeypatch, on_platform):
+    from fakes import spoutgl_fake
+
+    for name in ("SpoutGL", "SpoutGL.enums"):
+        monkeypatch.setitem(sys.modules, name, None)
+    on_platform("win32")
+    return spoutgl_fake.install()

@@ -4,6 +4,10 @@ A sink receives RGBA uint8 frames, (H, W, 4), top-down, C-contiguous (what Sypho
 take), plus the input audio if it wants it. Each sink runs on its own thread behind a bounded
 queue, so a slow or failing sink never holds up the frames or the other sinks. A sink that
 raises is closed, logged and reopened with back-off, not retried every frame.
+
+A sink is opened, written and closed on its own thread (an OpenGL context, as Spout creates, is
+current to one thread only). A sink whose library needs the main thread's event loop (Syphon's
+discovery) says so with `pumps_main_thread`, and the daemon's main loop calls `pump` for it.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ log = logging.getLogger("latentvj.sinks")
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
+WRITE_STATS = 4096  # per-sink write times kept (the newest; about two minutes at 30 fps)
 
 
 class SinkError(Exception):
@@ -39,12 +44,20 @@ class Sink:
     """Subclasses override open/write_frame/close, and write_audio when wants_audio is True."""
 
     wants_audio = False
+    pumps_main_thread = False
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
 
     def open(self, info: StreamInfo) -> None:
         pass
+
+    def describe(self) -> str:
+        """Where the frames go, in the words a VJ looks for in the receiving app."""
+        return self.spec
+
+    def pump(self, seconds: float) -> None:
+        """Main thread only, when pumps_main_thread: run the library's event loop for up to `seconds`."""
 
     def write_frame(self, frame: np.ndarray, index: int) -> None:
         """frame: (H, W, 4) uint8 RGBA; index: frame number on the fps grid (gaps = dropped)."""
@@ -68,14 +81,19 @@ class SinkRunner:
         self.written = 0
         self.dropped = 0
         self.failures = 0
+        self.last_error = ""
+        self.write_ms = np.zeros(WRITE_STATS)  # ring of the newest write times
         self._open = False
         self._retry_at = 0.0
         self._backoff = RETRY_FIRST_S
         self._thread = threading.Thread(target=self._run, name=f"sink-{sink.spec}", daemon=True)
 
     def start(self) -> None:
-        self._try_open()
         self._thread.start()
+
+    def write_percentiles(self, qs=(50, 99)) -> list[float]:
+        kept = self.write_ms[: min(self.written, WRITE_STATS)]
+        return [float(np.percentile(kept, q)) for q in qs] if len(kept) else [float("nan")] * len(qs)
 
     def put_frame(self, frame: np.ndarray, index: int) -> None:
         try:
@@ -93,19 +111,34 @@ class SinkRunner:
     def _try_open(self) -> None:
         try:
             self.sink.open(self.info)
-            self._open = True
-            self._backoff = RETRY_FIRST_S
-        except (SinkError, OSError) as exc:
-            self._fail(f"cannot open: {exc}")
+        except Exception as exc:  # noqa: BLE001 - isolation boundary: a sink library may raise anything
+            self._fail(f"cannot open: {exc}" if isinstance(exc, (SinkError, OSError))
+                       else f"cannot open: {type(exc).__name__}: {exc}")
+            self._close_quietly()
+            return
+        self._open = True
+        if self.failures:
+            log.info("sink %s: open again after %d failure(s)", self.sink.spec, self.failures)
+        self._backoff = RETRY_FIRST_S
+        where = self.sink.describe()
+        log.info("sink %s: open%s", self.sink.spec, "" if where == self.sink.spec else f": {where}")
 
     def _fail(self, why: str) -> None:
         self.failures += 1
+        self.last_error = why
         self._open = False
         self._retry_at = time.monotonic() + self._backoff
         log.error("sink %s: %s; the other sinks go on, retrying in %.0f s", self.sink.spec, why, self._backoff)
         self._backoff = min(self._backoff * 2, RETRY_MAX_S)
 
+    def _close_quietly(self) -> None:
+        try:
+            self.sink.close()
+        except Exception:  # noqa: BLE001 - closing a broken sink is best effort
+            pass
+
     def _run(self) -> None:
+        self._try_open()
         while True:
             kind, payload, index = self._q.get()
             if kind == "stop":
@@ -119,16 +152,15 @@ class SinkRunner:
                     continue
             try:
                 if kind == "frame":
+                    t = time.perf_counter()
                     self.sink.write_frame(payload, index)
+                    self.write_ms[self.written % WRITE_STATS] = (time.perf_counter() - t) * 1e3
                     self.written += 1
                 else:
                     self.sink.write_audio(payload)
             except Exception as exc:  # noqa: BLE001 - isolation boundary: a sink library may raise anything
-                self._fail(f"{type(exc).__name__}: {exc}")
-                try:
-                    self.sink.close()
-                except Exception:  # noqa: BLE001 - closing a broken sink is best effort
-                    pass
+                self._fail(str(exc) if isinstance(exc, SinkError) else f"{type(exc).__name__}: {exc}")
+                self._close_quietly()
         if self._open:
             try:
                 self.sink.close()
