@@ -300,6 +300,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--input-channels", type=int, default=S, help="sound card channels (default: up to 2)")
     run.add_argument("--sink", action="append", default=S, help=f"where frames go, repeatable: {SINK_HELP} "
                      "(default: Syphon on macOS, Spout on Windows, NDI on Linux when installed)")
+    run.add_argument("--gpu-texture", action="store_true", default=S,
+                     help="Syphon on mps / Spout on cuda: share the decoder's GPU frame without a copy to the host "
+                          "(unverified: see docs/platform-checklist.md)")
     run.add_argument("--osc-in", default=S, help="HOST:PORT to take control on (default 127.0.0.1:9000)")
     run.add_argument("--osc-allow", action="append", default=S, help="sender address allowed to control (repeatable)")
     run.add_argument("--osc-out", action="append", default=S, help="HOST:PORT to send latents to (repeatable)")

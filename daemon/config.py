@@ -51,6 +51,7 @@ class RunConfig:
     preset_dir: str = field(default_factory=default_preset_dir)
     threads: int | None = None
     sink_queue: int = 8
+    gpu_texture: bool = False
 
     def check(self) -> None:
         if not 1 <= self.fps <= 240:

@@ -73,6 +73,10 @@ class FrameDecoder:
         self.width, self.height = out_size or native_size
         self._check_output()
         self._rgba = None  # (H, W, 4) uint8 on the device, only where that is not the host
+        self._rgba_pool: list[torch.Tensor] = []  # --gpu-texture: device frames the sinks read in turn
+        self._slot = 0
+        self.host_copy = True  # False when every sink takes device frames: no copy to the host at all
+        self.device_frame: torch.Tensor | None = None  # the newest device RGBA frame, with a pool
         self.profile = False  # bench: wait for the device after the network, to split the two times below
         self.net_ms = 0.0  # last frame: the network
         self.rgba_ms = 0.0  # last frame: resize, RGBA uint8 conversion and the copy into the host frame
@@ -113,10 +117,24 @@ class FrameDecoder:
             dst[..., :3].copy_(img.permute(1, 2, 0))  # float -> uint8 truncates; +0.5 rounds
             dst[..., 3] = 255
         else:  # gpu: convert on the device, one copy to the host
-            self._rgba[..., :3].copy_(img.permute(1, 2, 0))
-            dst.copy_(self._rgba)
+            rgba = self._rgba
+            if self._rgba_pool:
+                self._slot = (self._slot + 1) % len(self._rgba_pool)
+                rgba = self.device_frame = self._rgba_pool[self._slot]
+            rgba[..., :3].copy_(img.permute(1, 2, 0))
+            if self.host_copy:
+                dst.copy_(rgba)
         t2 = time.perf_counter()
         self.net_ms, self.rgba_ms = (t1 - t0) * 1e3, (t2 - t1) * 1e3
+
+    def use_device_frames(self, n: int, host_copy: bool) -> None:
+        """Keep n device RGBA frames in turn for sinks that take them (they read on their own
+        threads, so one buffer would be overwritten under them); allocated here, once."""
+        if self.device.type == "cpu":
+            raise ConfigError("--gpu-texture: the decoder runs on the CPU; there is no GPU texture to share")
+        self._rgba_pool = [torch.full((self.height, self.width, 4), 255, dtype=torch.uint8, device=self.device)
+                           for _ in range(n)]
+        self.host_copy = host_copy
 
     def warmup(self, calls: int = WARMUP_CALLS) -> None:
         window = np.zeros((self.context, self.latent_dim), dtype=np.float32)

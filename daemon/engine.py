@@ -41,12 +41,13 @@ class EngineOptions:
     sink_queue: int = 8
     max_frames: int | None = None  # --duration: stop after exactly this many grid slots
     interpolate: bool = True  # False: hold latents (a hop less latency, stepped motion)
+    gpu_texture: bool = False  # sinks that can take the decoder's device frames get them
 
     @classmethod
     def from_config(cls, cfg, max_frames: int | None = None) -> "EngineOptions":
         """cfg: a config.RunConfig."""
         return cls(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames,
-                   interpolate=cfg.interpolation == "linear")
+                   interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture)
 
 
 def latency_seconds(rt: ShowRuntime, opts: "EngineOptions") -> float:
@@ -116,6 +117,8 @@ class LiveEngine:
         info = StreamInfo(w, h, opts.fps, audio_rate=source.sample_rate, audio_channels=source.channels,
                           audio_delay=self.latency)
         self.sinks = SinkSet(sinks, info, opts.sink_queue)
+        self._sink_list = sinks
+        self._prepare_decoder(runtime)
         self.pool = FramePool(w, h, opts.sink_queue)
         self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
         self.stats = RunStats()
@@ -139,6 +142,18 @@ class LiveEngine:
                         "frames may hold stale latents (raise --latency-margin-ms)",
                         opts.latency_margin_ms, runtime.encode_ms)
 
+    def _prepare_decoder(self, rt: ShowRuntime) -> None:
+        """--gpu-texture: sinks that take this device's frames get them; the rest get host frames."""
+        device = rt.decoder.device.type
+        for sink in self._sink_list:
+            sink.gpu = self.opts.gpu_texture and sink.gpu_device_type == device != "cpu"
+        takers = [s for s in self._sink_list if s.gpu]
+        if self.opts.gpu_texture and not takers:
+            log.warning("--gpu-texture: no sink here takes %s frames (Syphon takes mps, Spout takes cuda); "
+                        "frames go through host memory", device)
+        if takers:
+            rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=len(takers) < len(self._sink_list))
+
     # ---- control from other threads -----------------------------------------------------------
     def switch_show(self, spec: str) -> None:
         """Load, check and warm up `spec` beside the playing show, then swap it in between frames.
@@ -155,6 +170,7 @@ class LiveEngine:
             raise ControlError(f"show: {exc}; still playing '{self.runtime.name}'") from exc
         finally:
             self._switch_lock.release()
+        self._prepare_decoder(rt)
         log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
         self._pending = rt
 
@@ -287,7 +303,7 @@ class LiveEngine:
                               j, str(exc).splitlines()[0], self.decode_errors)
                 frame[...] = prev
             self._last_frame = frame
-            self.sinks.frame(frame, j)
+            self.sinks.frame(frame, j, rt.decoder.device_frame)
             done = time.monotonic()
             if self.observer is not None:
                 self.observer(j, frame, done)

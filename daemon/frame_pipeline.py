@@ -71,9 +71,10 @@ class SinkSet:
         for r in self.runners:
             r.start()
 
-    def frame(self, frame: np.ndarray, index: int) -> None:
+    def frame(self, frame: np.ndarray, index: int, device_frame=None) -> None:
+        """device_frame: the same picture as a device tensor, for sinks on --gpu-texture."""
         for r in self.runners:
-            r.put_frame(frame, index)
+            r.put_frame(device_frame if r.sink.gpu and device_frame is not None else frame, index)
 
     def audio(self, samples: np.ndarray) -> None:
         """samples: (n, channels) float32, owned by the sinks from now on."""

@@ -44,3 +44,10 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="cuda"):
             pick_device("cuda")
+
+
+
+def test_device_frames_need_a_gpu(small_decoder):
+    dec = FrameDecoder(small_decoder, 8, 1, (32, 32), CPU)
+    with pytest.raises(ConfigError, match="--gpu-texture: the decoder runs on the CPU"):
+        dec.use_device_frames(4, host_copy=False)

@@ -121,3 +121,15 @@ def test_several_sinks_at_once_one_failing_the_rest_and_osc_go_on(tmp_path, demo
     failures = int(spout.split("failures ")[1].split(",")[0])
     assert 1 <= failures <= 3  # back-off 1 s, 2 s, ...: not one per frame
     assert "retrying in" in r.stderr
+
+
+def test_gpu_texture_with_a_cpu_decoder_says_so_and_sends_host_frames(tmp_path):
+    record = tmp_path / "spout.json"
+    r = subprocess.run([sys.executable, str(LAUNCH), "win32", str(record), "--",
+                        "run", "--gpu-texture", "--duration", "1", "--fps", "15", "--size", "64x64",
+                        "--osc-in", f"127.0.0.1:{free_port()}", "--osc-out", "127.0.0.1:9"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "--gpu-texture: no sink here takes cpu frames" in r.stderr
+    [sender] = json.loads(record.read_text())["senders"]  # no --sink: Spout is the default on Windows
+    assert sender["name"] == "latentvj" and sender["sent"] == 15 and sender["released"]

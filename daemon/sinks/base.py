@@ -45,9 +45,11 @@ class Sink:
 
     wants_audio = False
     pumps_main_thread = False
+    gpu_device_type = ""  # "mps"/"cuda": can take device frames of that type (--gpu-texture)
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
+        self.gpu = False  # set by --gpu-texture where gpu_device_type matches the decoder's device
 
     def open(self, info: StreamInfo) -> None:
         pass
@@ -60,7 +62,8 @@ class Sink:
         """Main thread only, when pumps_main_thread: run the library's event loop for up to `seconds`."""
 
     def write_frame(self, frame: np.ndarray, index: int) -> None:
-        """frame: (H, W, 4) uint8 RGBA; index: frame number on the fps grid (gaps = dropped)."""
+        """frame: (H, W, 4) uint8 RGBA (a device tensor when self.gpu); index: frame number on
+        the fps grid (gaps = dropped)."""
         raise NotImplementedError
 
     def write_audio(self, samples: np.ndarray) -> None:

@@ -15,15 +15,22 @@ import logging
 import numpy as np
 
 from .base import Sink, SinkError, StreamInfo
+from .gpu_texture import CudaGlTexture
 
 log = logging.getLogger("latentvj.sinks")
 
 
+GL_TEXTURE_2D = 0x0DE1
+
+
 class SpoutSink(Sink):
+    gpu_device_type = "cuda"
+
     def __init__(self, spec: str, name: str) -> None:
         super().__init__(spec)
         self.name = name
         self._sender = None
+        self._gl_texture = None
 
     def open(self, info: StreamInfo) -> None:
         spoutgl = importlib.import_module("SpoutGL")
@@ -34,12 +41,17 @@ class SpoutSink(Sink):
         self._sender.setSenderName(self.name)
         self._size = (info.width, info.height)
         self._sent = 0
+        self._gl_texture = CudaGlTexture(info.width, info.height) if self.gpu else None  # in Spout's GL context
 
     def describe(self) -> str:
         return f"Spout sender {self.name!r}: pick it in Syphon Spout In TOP / Resolume's Sources"
 
     def write_frame(self, frame: np.ndarray, index: int) -> None:
         w, h = self._size
+        if self._gl_texture is not None and not isinstance(frame, np.ndarray):  # a cuda tensor: no host copy
+            if not self._sender.sendTexture(self._gl_texture.upload(frame), GL_TEXTURE_2D, w, h, False, 0):
+                raise SinkError(f"Spout refused the GPU texture for {self.name!r} (try without --gpu-texture)")
+            return self._sent_one()
         if not self._sender.sendImage(frame, w, h, self._gl_rgba, False, 0):
             if self._sent == 0 and not self._sender.getCPUshare():
                 log.warning("spout:%s: texture sharing failed; switching Spout to CPU sharing", self.name)
@@ -57,5 +69,8 @@ class SpoutSink(Sink):
     def close(self) -> None:
         if self._sender is not None:
             sender, self._sender = self._sender, None
+            if self._gl_texture is not None:
+                self._gl_texture.close()
+                self._gl_texture = None
             sender.releaseSender()
             sender.closeOpenGL()

@@ -12,10 +12,12 @@ import importlib
 import numpy as np
 
 from .base import Sink, SinkError, StreamInfo
+from .gpu_texture import MetalViews
 
 
 class SyphonSink(Sink):
     pumps_main_thread = True
+    gpu_device_type = "mps"
 
     def __init__(self, spec: str, name: str) -> None:
         super().__init__(spec)
@@ -34,11 +36,15 @@ class SyphonSink(Sink):
         self._texture = raw.create_mtl_texture(self._server.device, info.width, info.height)
         if self._texture is None:
             raise SinkError(f"Syphon: Metal could not make a {info.width}x{info.height} texture")
+        self._views = MetalViews(info.width, info.height) if self.gpu else None
 
     def describe(self) -> str:
         return f"Syphon server {self.name!r} (app: Python): pick it in Syphon Spout In TOP / Resolume's Sources"
 
     def write_frame(self, frame: np.ndarray, index: int) -> None:
+        if self._views is not None and not isinstance(frame, np.ndarray):  # an mps tensor: no host copy
+            self._server.publish_frame_texture(self._views.texture(frame), is_flipped=True)
+            return
         self._copy(frame, self._texture)
         self._server.publish_frame_texture(self._texture, is_flipped=True)
 
