@@ -18,10 +18,11 @@ import torch
 from . import __version__
 from .audio_input import AudioInputError, PacedSource, SoundCardSource, list_devices, load_audio, tone_signal
 from .config import ConfigError, RunConfig, load_config, parse_size
-from .control import Control
+from .control import Control, ControlError
 from .decoder import pick_device
 from .engine import EngineOptions, LiveEngine
 from .osc_control import ControlDispatcher, ControlHandlers, ControlServer
+from .osc_map import MapError, load_map
 from .osc_out import OscOut, parse_host_port
 from .show import BUILTIN_DIR, ShowError
 from .show_runtime import RuntimeOptions, ShowRuntime
@@ -127,11 +128,23 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     if cfg.channel is not None and not 0 <= cfg.channel < source.channels:
         raise ConfigError(f"--channel {cfg.channel}: input {cfg.input!r} has channels 0..{source.channels - 1}")
     control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
-    osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim)
+    maps = [load_map(p, rt.latent_dim) for p in cfg.osc_map]
+    osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim, maps)
     max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
     engine = LiveEngine(source, rt, control, sinks, osc_out,
                         EngineOptions.from_config(cfg, max_frames), opts)
-    server = control_server(cfg, ControlHandlers(control, engine.switch_show))
+
+    def reload_maps() -> str:
+        """/latentvj/map/reload: all files or none; a bad one keeps the maps that run."""
+        try:
+            new = [load_map(p, engine.runtime.latent_dim) for p in cfg.osc_map]
+        except MapError as exc:
+            raise ControlError(f"{exc}; the previous maps stay") from exc
+        osc_out.set_maps(new)
+        log.info("reloaded %d OSC map(s): %d routes", len(new), sum(len(m.routes) for m in new))
+        return ", ".join(str(m.path) for m in new)
+
+    server = control_server(cfg, ControlHandlers(control, engine.switch_show, reload_maps if cfg.osc_map else None))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -307,6 +320,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--osc-allow", action="append", default=S, help="sender address allowed to control (repeatable)")
     run.add_argument("--osc-out", action="append", default=S, help="HOST:PORT to send latents to (repeatable)")
     run.add_argument("--osc-per-dim", action="store_true", default=S, help="also send /latentvj/latent/<i>")
+    run.add_argument("--osc-map", action="append", default=S,
+                     help="a TOML map routing latents/features to any OSC address and host, e.g. Resolume's "
+                          "(repeatable; docs/resolume.md)")
     run.add_argument("--latent-rate", type=float, default=S, help="Hz of /latentvj/latent (default 30)")
     run.add_argument("--features-rate", type=float, default=S, help="Hz of /latentvj/features (default 30)")
     run.add_argument("--status-rate", type=float, default=S, help="Hz of /latentvj/status (default 2)")

@@ -33,6 +33,7 @@ class RunConfig:
     osc_allow: list[str] = field(default_factory=list)
     osc_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
     osc_per_dim: bool = False
+    osc_map: list[str] = field(default_factory=list)  # OSC output map files (osc_map.py)
     latent_rate: float = 30.0
     features_rate: float = 30.0
     status_rate: float = 2.0
@@ -96,7 +97,7 @@ def load_config(path: str | Path | None, flags: dict[str, Any]) -> RunConfig:
                 raise ConfigError(f"{path}: unknown setting '{key}'{hint}")
             values[name] = value
     values.update(flags)
-    for key in ("sink", "osc_out", "osc_allow"):
+    for key in ("sink", "osc_out", "osc_allow", "osc_map"):
         if isinstance(values.get(key), str):
             values[key] = [values[key]]
     for f in fields(RunConfig):

@@ -39,6 +39,7 @@ ADDRESSES: list[tuple[str, str, str]] = [
     ("/latentvj/preset/save", "s", "save the controls to PRESET_DIR/<name>.toml"),
     ("/latentvj/preset/load", "s", "load PRESET_DIR/<name>.toml (all or nothing)"),
     ("/latentvj/show", "s", "switch to another show bundle; frames go on, a bad bundle is refused"),
+    ("/latentvj/map/reload", "", "re-read the --osc-map files; a bad file is refused and the running maps stay"),
     ("/latentvj/ping", "", "answers /latentvj/pong to the sender"),
 ]
 
@@ -66,9 +67,11 @@ def check_complete(dgram: bytes) -> None:
 class ControlHandlers:
     """The receiving end of each address; `switch_show` is the engine's."""
 
-    def __init__(self, control: Control, switch_show: Callable[[str], None]) -> None:
+    def __init__(self, control: Control, switch_show: Callable[[str], None],
+                 reload_maps: Callable[[], str] | None = None) -> None:
         self.control = control
         self.switch_show = switch_show
+        self.reload_maps = reload_maps
 
     @staticmethod
     def _args(address: str, args: tuple, types: str) -> tuple:
@@ -121,6 +124,11 @@ class ControlHandlers:
             return (f"{PREFIX}/preset/loaded", str(path))
         elif address == f"{PREFIX}/show":
             self.switch_show(*self._args(address, args, "s"))
+        elif address == f"{PREFIX}/map/reload":
+            self._args(address, args, "")
+            if self.reload_maps is None:
+                raise ControlError(f"{address}: the daemon runs without --osc-map")
+            return (f"{PREFIX}/map/reloaded", self.reload_maps())
         elif address == f"{PREFIX}/ping":
             return (f"{PREFIX}/pong",)
         else:

@@ -41,9 +41,12 @@ class OscOut:
         features_rate: float,
         status_rate: float,
         per_dim: bool = False,
+        maps: list | None = None,
     ) -> None:
         self.targets = targets
         self.per_dim = per_dim
+        self.fps = fps
+        self.set_maps(maps or [])
         self._every = {  # send every n-th frame (rates are capped at the frame rate)
             "latent": _every(fps, latent_rate),
             "features": _every(fps, features_rate),
@@ -54,18 +57,29 @@ class OscOut:
         self.sent = 0
         self.send_errors = 0
 
+    def set_maps(self, maps: list) -> None:
+        """osc_map.OscMap list; swapped whole, so the render thread sees the old or the new set."""
+        self._maps = [(m, m.every(self.fps)) for m in maps]
+
     def _send(self, dgram: bytes) -> None:
         for target in self.targets:
-            try:
-                self._sock.sendto(dgram, target)
-                self.sent += 1
-            except OSError as exc:  # full socket buffer, unreachable host: count it, never stall
-                self.send_errors += 1
-                if self.send_errors in (1, 100, 10000):
-                    log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, self.send_errors)
+            self._send_to(target, dgram)
+
+    def _send_to(self, target: tuple[str, int], dgram: bytes) -> None:
+        try:
+            self._sock.sendto(dgram, target)
+            self.sent += 1
+        except OSError as exc:  # full socket buffer, unreachable host: count it, never stall
+            self.send_errors += 1
+            if self.send_errors in (1, 100, 10000):
+                log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, self.send_errors)
 
     def publish(self, frame: int, latent: np.ndarray, features: np.ndarray, status: tuple[float, float, int]) -> None:
         """latent: (dim,) as the decoder received it; features: (n_features,)."""
+        for m, every in self._maps:
+            if frame % every == 0:
+                for address, value in m.values(latent, features):
+                    self._send_to(m.target, _dgram(address, (value,)))
         if not self.targets:
             return
         e = self._every
