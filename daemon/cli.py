@@ -22,6 +22,8 @@ from .control import Control, ControlError
 from .decoder import pick_device
 from .engine import EngineOptions, LiveEngine
 from .osc_control import ControlDispatcher, ControlHandlers, ControlServer
+from .midi_input import MidiError, MidiInput, input_names, open_backend
+from .midi_map import MidiMap, load_midi_map
 from .osc_map import MapError, load_map
 from .osc_out import OscOut, parse_host_port
 from .show import BUILTIN_DIR, ShowError
@@ -83,7 +85,7 @@ def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
         raise ConfigError(f"--osc-in {cfg.osc_in}: cannot listen ({exc.strerror}); is another daemon running?") from exc
 
 
-def summary(engine: LiveEngine, server: ControlServer | None) -> str:
+def summary(engine: LiveEngine, server: ControlServer | None, midi: MidiInput | None = None) -> str:
     s = engine.stats
     span = s.ended - s.started
     f50, f95, f99 = s.percentiles("frame_ms")
@@ -106,6 +108,9 @@ def summary(engine: LiveEngine, server: ControlServer | None) -> str:
     if server is not None:
         d = server.dispatcher
         lines.append(f"osc in         {d.received} messages, {d.errors} refused, {server.refused_senders} from senders not allowed")
+    if midi is not None:
+        lines.append(f"midi           {midi.received} messages from {midi.name}, {midi.refused} refused, "
+                     f"unplugged {midi.unplugs} times")
     if engine.osc_out is not None:
         lines.append(f"osc out        {engine.osc_out.sent} messages sent, {engine.osc_out.send_errors} failed")
     return "\n".join(lines)
@@ -134,30 +139,57 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     engine = LiveEngine(source, rt, control, sinks, osc_out,
                         EngineOptions.from_config(cfg, max_frames), opts)
 
+    midi: MidiInput | None = None
+
     def reload_maps() -> str:
         """/latentvj/map/reload: all files or none; a bad one keeps the maps that run."""
         try:
             new = [load_map(p, engine.runtime.latent_dim) for p in cfg.osc_map]
+            new_midi = load_midi_map(cfg.midi_map) if cfg.midi_map else None
         except MapError as exc:
             raise ControlError(f"{exc}; the previous maps stay") from exc
         osc_out.set_maps(new)
-        log.info("reloaded %d OSC map(s): %d routes", len(new), sum(len(m.routes) for m in new))
-        return ", ".join(str(m.path) for m in new)
+        if midi is not None and new_midi is not None:
+            midi.map = new_midi
+        log.info("reloaded %d OSC map(s), %d routes; MIDI map: %s", len(new), sum(len(m.routes) for m in new),
+                 f"{len(new_midi.bindings)} bindings" if new_midi else "none")
+        return ", ".join([str(m.path) for m in new] + ([str(new_midi.path)] if new_midi else []))
 
-    server = control_server(cfg, ControlHandlers(control, engine.switch_show, reload_maps if cfg.osc_map else None))
+    def midi_learn(address: str) -> str:
+        """/latentvj/midi/learn: the next moved control plays `address` (and is added to the map file)."""
+        def bound(binding) -> None:
+            midi.map.bindings.append(binding)
+            if cfg.midi_map:
+                with open(Path(cfg.midi_map).expanduser(), "a") as f:
+                    f.write("\n" + binding.toml())
+            log.info("MIDI learn: %s %d on channel %d plays %s; %s", binding.kind, binding.number, binding.channel,
+                     address, f"added to {cfg.midi_map}" if cfg.midi_map else "add to a --midi-map:\n" + binding.toml())
+        midi.learn(address, bound)
+        log.info("MIDI learn: move a control on %s to bind it to %s", midi.name, address)
+        return address
+
+    handlers = ControlHandlers(control, engine.switch_show, reload_maps if cfg.osc_map or cfg.midi_map else None,
+                               midi_learn if cfg.midi else None)
+    if cfg.midi:
+        midi = MidiInput(cfg.midi, load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, []), handlers.handle)
+    server = control_server(cfg, handlers)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     engine.start()
     server.start()
+    if midi is not None:
+        midi.start()
     log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
              getattr(source, "name", cfg.input), ", ".join(specs), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
              cfg.fps, engine.latency * 1e3)
     while not stop.is_set() and not engine.done.is_set():
         engine.sinks.pump(0.05)  # Syphon's discovery runs on this (the main) thread's event loop
+    if midi is not None:
+        midi.stop()
     server.stop()
     engine.stop()
-    print(summary(engine, server), flush=True)
+    print(summary(engine, server, midi), flush=True)
     return 0
 
 
@@ -256,6 +288,38 @@ def send_test_card(specs: list[str], size: tuple[int, int], fps: float, seconds:
     return 0 if all(st["failures"] == 0 and st["written"] for st in sinks.stats()) else 1
 
 
+def cmd_midi(args: argparse.Namespace, flags: dict) -> int:
+    import queue
+
+    backend = open_backend()
+    if args.midi_cmd == "list":
+        names = input_names(backend)
+        print("\n".join(names) if names else "no MIDI inputs")
+        return 0
+    got: queue.Queue = queue.Queue()
+    midi = MidiInput(args.midi, MidiMap(None, []), lambda address, values: None, backend)
+    try:
+        midi.learn(args.address, got.put)
+    except ControlError as exc:
+        raise ConfigError(str(exc)) from exc
+    midi.start()
+    print(f"move a control on {midi.name} to bind it to {args.address}", flush=True)
+    try:
+        binding = got.get(timeout=args.timeout)
+    except queue.Empty:
+        raise MidiError(f"no control moved on {midi.name} in {args.timeout:g} s") from None
+    finally:
+        midi.stop()
+    if args.midi_map:
+        path = Path(args.midi_map).expanduser()
+        with open(path, "a") as f:
+            f.write("\n" + binding.toml())
+        load_midi_map(path)  # what we appended must load
+        print(f"added to {path}:")
+    print(binding.toml(), end="")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
     from .bench import run_bench
 
@@ -323,6 +387,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--osc-map", action="append", default=S,
                      help="a TOML map routing latents/features to any OSC address and host, e.g. Resolume's "
                           "(repeatable; docs/resolume.md)")
+    run.add_argument("--midi", default=S, help="read this MIDI controller (name or part of it; `latentvj midi list`)")
+    run.add_argument("--midi-map", default=S, help="TOML map of CCs/notes to control addresses (README: MIDI)")
+    run.add_argument("--oscquery", default=S,
+                     help="HOST:PORT of the OSCQuery server (default 127.0.0.1:9010; 'off'; another interface "
+                          "than loopback only when named)")
     run.add_argument("--latent-rate", type=float, default=S, help="Hz of /latentvj/latent (default 30)")
     run.add_argument("--features-rate", type=float, default=S, help="Hz of /latentvj/features (default 30)")
     run.add_argument("--status-rate", type=float, default=S, help="Hz of /latentvj/status (default 2)")
@@ -363,6 +432,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sk.add_argument("--seconds", type=float, default=60.0)
     sk.set_defaults(func=cmd_sinks)
 
+    midi = sub.add_parser("midi", help="list MIDI inputs, or learn a control into a map")
+    msub = midi.add_subparsers(dest="midi_cmd", required=True)
+    msub.add_parser("list", help="MIDI input devices").set_defaults(func=cmd_midi)
+    learn = msub.add_parser("learn", help="bind the next moved control to an address")
+    learn.add_argument("--midi", required=True, help="the device (name or part of it)")
+    learn.add_argument("--address", required=True, help="a control address, e.g. /latentvj/scale")
+    learn.add_argument("--midi-map", help="append the binding to this map file")
+    learn.add_argument("--timeout", type=float, default=60.0)
+    learn.set_defaults(func=cmd_midi)
+
     bench = sub.add_parser("bench", help="measure fps, frame times and audio->frame latency")
     _engine_flags(bench)
     bench.add_argument("--seconds", type=float, default=10.0)
@@ -374,7 +453,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def _flags(args: argparse.Namespace) -> dict:
     skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "seconds", "show_cmd",
-            "encoder", "decoder", "out", "calibrate", "name", "context", "bundle"}
+            "encoder", "decoder", "out", "calibrate", "name", "context", "bundle", "midi_cmd", "address",
+            "timeout"}
     flags = {k: v for k, v in vars(args).items() if k not in skip}
     if args.cmd == "show" and "fps" in flags:
         del flags["fps"]

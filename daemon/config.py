@@ -34,6 +34,9 @@ class RunConfig:
     osc_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
     osc_per_dim: bool = False
     osc_map: list[str] = field(default_factory=list)  # OSC output map files (osc_map.py)
+    oscquery: str = "127.0.0.1:9010"  # HOST:PORT of the OSCQuery HTTP server, or "off"
+    midi: str | None = None  # a MIDI input device (name or part of it)
+    midi_map: str | None = None  # MIDI map file (midi_map.py)
     latent_rate: float = 30.0
     features_rate: float = 30.0
     status_rate: float = 2.0
@@ -65,6 +68,8 @@ class RunConfig:
             raise ConfigError("latency_margin_ms must be >= 0")
         if self.size is not None:
             parse_size(self.size)
+        if self.midi_map and not self.midi:
+            raise ConfigError("midi_map needs midi = DEVICE (--midi; `latentvj midi list` names them)")
 
     def size_tuple(self) -> tuple[int, int] | None:
         return parse_size(self.size) if self.size else None

@@ -39,9 +39,21 @@ ADDRESSES: list[tuple[str, str, str]] = [
     ("/latentvj/preset/save", "s", "save the controls to PRESET_DIR/<name>.toml"),
     ("/latentvj/preset/load", "s", "load PRESET_DIR/<name>.toml (all or nothing)"),
     ("/latentvj/show", "s", "switch to another show bundle; frames go on, a bad bundle is refused"),
-    ("/latentvj/map/reload", "", "re-read the --osc-map files; a bad file is refused and the running maps stay"),
+    ("/latentvj/map/reload", "", "re-read the --osc-map and --midi-map files; a bad file is refused and the running maps stay"),
+    ("/latentvj/midi/learn", "s", "bind the next moved MIDI control to this address (needs --midi)"),
     ("/latentvj/ping", "", "answers /latentvj/pong to the sender"),
 ]
+
+# The range a fader should cover (MIDI learn's default, OSCQuery's RANGE). Where the daemon's
+# own limit is narrow it is that limit; scale and bias accept more (up to ±1000).
+RANGES: dict[str, tuple[float, float]] = {
+    "/latentvj/scale": (0.0, 4.0),
+    "/latentvj/scale/<i>": (0.0, 4.0),
+    "/latentvj/bias/<i>": (-3.0, 3.0),
+    "/latentvj/smooth": (0.0, 60.0),
+    "/latentvj/freeze": (0, 1),
+    "/latentvj/noise": (0.0, 100.0),
+}
 
 
 def check_complete(dgram: bytes) -> None:
@@ -68,10 +80,12 @@ class ControlHandlers:
     """The receiving end of each address; `switch_show` is the engine's."""
 
     def __init__(self, control: Control, switch_show: Callable[[str], None],
-                 reload_maps: Callable[[], str] | None = None) -> None:
+                 reload_maps: Callable[[], str] | None = None,
+                 midi_learn: Callable[[str], str] | None = None) -> None:
         self.control = control
         self.switch_show = switch_show
         self.reload_maps = reload_maps
+        self.midi_learn = midi_learn
 
     @staticmethod
     def _args(address: str, args: tuple, types: str) -> tuple:
@@ -129,6 +143,11 @@ class ControlHandlers:
             if self.reload_maps is None:
                 raise ControlError(f"{address}: the daemon runs without --osc-map")
             return (f"{PREFIX}/map/reloaded", self.reload_maps())
+        elif address == f"{PREFIX}/midi/learn":
+            (target,) = self._args(address, args, "s")
+            if self.midi_learn is None:
+                raise ControlError(f"{address}: the daemon runs without --midi")
+            return (f"{PREFIX}/midi/learning", self.midi_learn(target))
         elif address == f"{PREFIX}/ping":
             return (f"{PREFIX}/pong",)
         else:

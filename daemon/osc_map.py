@@ -85,9 +85,9 @@ class OscMap:
 class _Lines:
     """Where things are in the file, since the TOML parser does not say."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, table: str = "route") -> None:
         self.lines = text.splitlines()
-        self.routes = [i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*route\s*\]\]", line)]
+        self.routes = [i + 1 for i, line in enumerate(self.lines) if re.match(rf"\s*\[\[\s*{table}\s*\]\]", line)]
 
     def of_key(self, key: str, route: int | None = None) -> int:
         start, end = 1, len(self.lines)

@@ -1,0 +1,217 @@
+"""MIDI maps and the MIDI input, through mido with a test backend (no MIDI system here)."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mido
+import pytest
+
+from fakes import mido_backend as fake
+from latentvj.daemon.control import Control
+from latentvj.daemon.midi_input import MidiError, MidiInput, open_backend
+from latentvj.daemon.midi_map import MapError, MidiMap, load_midi_map
+from latentvj.daemon.osc_control import ControlHandlers
+from test_cli import LATENTVJ, Listener, run
+
+MAP = """\
+[[bind]]
+cc = 1
+address = "/latentvj/scale"
+range = [0.0, 4.0]
+
+[[bind]]
+cc = 2
+channel = 2
+address = "/latentvj/bias/3"
+range = [-3.0, 3.0]
+curve = "square"
+
+[[bind]]
+note = 36
+address = "/latentvj/freeze"
+
+[[bind]]
+note = 37
+address = "/latentvj/freeze"
+mode = "toggle"
+
+[[bind]]
+note = 38
+address = "/latentvj/reset"
+
+[[bind]]
+note = 39
+address = "/latentvj/preset/load"
+value = "chorus"
+"""
+
+
+def write(tmp_path, text):
+    p = tmp_path / "midi.toml"
+    p.write_text(text)
+    return p
+
+
+def play(m, *texts):
+    out = []
+    for t in texts:
+        out += m.messages(mido.Message.from_str(t))
+    return out
+
+
+@pytest.fixture()
+def backend(monkeypatch):
+    monkeypatch.setattr(fake, "present", {fake.NAME})
+    monkeypatch.setattr(fake, "open_ports", [])
+    return open_backend("fakes.mido_backend")
+
+
+def test_ccs_and_notes_play_addresses_with_ranges_curves_and_modes(tmp_path):
+    m = load_midi_map(write(tmp_path, MAP))
+    assert play(m, "control_change channel=0 control=1 value=127") == [("/latentvj/scale", 4.0)]
+    assert play(m, "control_change channel=1 control=2 value=127",  # channel 2 on the wire is 1
+                "control_change channel=0 control=2 value=127") == [("/latentvj/bias/3", 3.0)]
+    hold = play(m, "note_on channel=0 note=36 velocity=90", "note_on channel=0 note=36 velocity=0")
+    assert hold == [("/latentvj/freeze", 1), ("/latentvj/freeze", 0)]
+    toggle = play(m, "note_on channel=0 note=37 velocity=90", "note_off channel=0 note=37",
+                  "note_on channel=0 note=37 velocity=90")
+    assert toggle == [("/latentvj/freeze", 1), ("/latentvj/freeze", 0)]
+    assert play(m, "note_on channel=0 note=38 velocity=1", "note_off channel=0 note=38") == [("/latentvj/reset",)]
+    assert play(m, "note_on channel=0 note=39 velocity=1") == [("/latentvj/preset/load", "chorus")]
+    assert play(m, "clock", "pitchwheel channel=0 pitch=5", "control_change channel=0 control=9 value=3") == []
+
+
+@pytest.mark.parametrize("edit, line, message", [
+    (lambda t: t.replace('"/latentvj/scale"', '"/latentvj/scael"'), 3, "did you mean '/latentvj/scale'"),
+    (lambda t: t.replace('"/latentvj/scale"', '"/latentvj/permute"'), 3, "not a control the daemon has"),
+    (lambda t: t.replace("range = [0.0, 4.0]", "range = [1.0, 1.0]"), 4, "min = max"),
+    (lambda t: t.replace("channel = 2", "channel = 17"), 8, "1..16"),
+    (lambda t: t.replace("cc = 1\n", "cc = 1\nnote = 3\n"), 4, "exactly one of"),
+    (lambda t: t.replace('value = "chorus"', ""), 28, "needs value"),
+    (lambda t: t.replace('curve = "square"', 'curve = "cubic"'), 11, "not one of"),
+    (lambda t: t.replace("range = [0.0, 4.0]", "rnage = [0.0, 4.0]"), 4, "did you mean 'range'"),
+    (lambda t: t.replace("[[bind]]\ncc = 1", "[[bind]\ncc = 1", 1), 1, "not valid TOML"),
+])
+def test_map_mistakes_name_file_line_and_fix(tmp_path, edit, line, message):
+    path = write(tmp_path, edit(MAP))
+    with pytest.raises(MapError) as err:
+        load_midi_map(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:") and message in text
+    if "TOML" not in message:
+        assert text.startswith(f"{path}:{line}:")
+
+
+def test_a_device_is_found_by_part_of_its_name_and_a_missing_one_is_named(backend):
+    handlers = ControlHandlers(Control(4), lambda s: None)
+    assert MidiInput("fake controller", MidiMap(None, []), handlers.handle, backend).name == fake.NAME
+    with pytest.raises(MidiError, match=r"'nanoKONTROL' is not connected; MIDI inputs: 'Fake Controller"):
+        MidiInput("nanoKONTROL", MidiMap(None, []), handlers.handle, backend)
+
+
+def test_the_controller_plays_the_controls_and_survives_being_unplugged(tmp_path, backend):
+    control = Control(4)
+    handlers = ControlHandlers(control, lambda s: None)
+    midi = MidiInput("Fake", load_midi_map(write(tmp_path, MAP)), handlers.handle, backend, poll_s=0.05)
+    midi.start()
+    try:
+        fake.move("control_change channel=0 control=1 value=64")
+        assert abs(control.snapshot().scale - 4 * 64 / 127) < 1e-6
+        fake.unplug()
+        time.sleep(0.3)
+        assert midi.port is None and midi.unplugs == 1
+        fake.move("control_change channel=0 control=1 value=0")  # nothing arrives while it is gone
+        fake.plug()
+        time.sleep(0.3)
+        assert midi.port is not None
+        fake.move("control_change channel=0 control=1 value=127")
+        fake.move("note_on channel=0 note=36 velocity=100")
+        v = control.snapshot()
+        assert v.scale == 4.0 and v.freeze
+    finally:
+        midi.stop()
+    assert fake.open_ports == []
+
+
+def test_values_the_daemon_refuses_are_counted_not_raised(tmp_path, backend):
+    control = Control(4)
+    path = write(tmp_path, '[[bind]]\ncc = 5\naddress = "/latentvj/noise"\nrange = [0.0, 500.0]\n')
+    midi = MidiInput("Fake", load_midi_map(path), ControlHandlers(control, lambda s: None).handle, backend)
+    midi.start()
+    try:
+        fake.move("control_change channel=0 control=5 value=127")  # 500 > the daemon's 100
+        fake.move("control_change channel=0 control=5 value=10")
+    finally:
+        midi.stop()
+    assert midi.refused == 1 and 39 < control.snapshot().noise < 40
+
+
+def test_learn_binds_the_next_moved_control(backend):
+    control = Control(4)
+    handlers = ControlHandlers(control, lambda s: None)
+    midi = MidiInput("Fake", MidiMap(None, []), handlers.handle, backend)
+    got = []
+
+    def bound(binding):
+        midi.map.bindings.append(binding)
+        got.append(binding.toml())
+
+    midi.start()
+    try:
+        midi.learn("/latentvj/noise", bound)
+        fake.move("control_change channel=3 control=21 value=5")
+        fake.move("control_change channel=3 control=21 value=127")
+    finally:
+        midi.stop()
+    assert got == ['[[bind]]\ncc = 21\nchannel = 4\naddress = "/latentvj/noise"\nrange = [0.0, 100.0]\n'
+                   'curve = "linear"\n']
+    assert control.snapshot().noise == 100.0
+
+
+def _env(tmp_path, events):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(events))
+    tests = str(Path(__file__).parent)
+    return dict(os.environ, MIDO_BACKEND="fakes.mido_backend", FAKE_MIDI_SCRIPT=str(script),
+                PYTHONPATH=os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
+
+
+def test_the_daemon_reads_the_controller_and_unplugging_does_not_stop_the_frames(tmp_path, port):
+    """CC1 -> scale 0 makes the latents 0; the cable is pulled and put back; CC1 -> 4 brings them back."""
+    mapping = write(tmp_path, MAP)
+    listener = Listener()
+    events = [[0.5, "control_change channel=0 control=1 value=0"], [1.0, "unplug"], [2.6, "plug"],
+              [3.6, "control_change channel=0 control=1 value=127"]]
+    try:
+        proc = subprocess.run(
+            [*LATENTVJ, "run", "--midi", "Fake", "--midi-map", str(mapping), "--sink", "null", "--duration", "5",
+             "--osc-in", f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{listener.port}", "--oscquery", "off"],
+            capture_output=True, text=True, timeout=120, env=_env(tmp_path, events))
+    finally:
+        listener.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "is gone (unplugged?)" in proc.stderr and "MIDI: reading" in proc.stderr
+    assert "midi           2 messages from Fake Controller" in proc.stdout and "unplugged 1 times" in proc.stdout
+    published = int(proc.stdout.split("published ")[1].split()[0])
+    assert published >= 140  # 5 s at 30 fps, whatever the controller did
+    zeros = [i for i, (_, v) in enumerate(listener.latents) if not any(v)]
+    assert zeros and any(any(v) for _, v in listener.latents[zeros[-1] + 1:])
+
+
+def test_midi_learn_and_a_missing_device_from_the_command_line(tmp_path):
+    mapping = write(tmp_path, MAP)
+    env = _env(tmp_path, [[0.3, "control_change channel=0 control=7 value=99"]])
+    proc = subprocess.run([*LATENTVJ, "midi", "learn", "--midi", "Fake", "--address", "/latentvj/smooth",
+                           "--midi-map", str(mapping), "--timeout", "20"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "cc = 7" in proc.stdout and "range = [0.0, 60.0]" in proc.stdout
+    assert load_midi_map(mapping).bindings[-1].address == "/latentvj/smooth"
+    proc = subprocess.run([*LATENTVJ, "run", "--midi", "nanoKONTROL", "--sink", "null", "--duration", "1"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2 and "'nanoKONTROL' is not connected; MIDI inputs: 'Fake Controller" in proc.stderr
+    proc = run("run", "--midi-map", str(mapping), "--duration", "1")
+    assert proc.returncode == 2 and "midi_map needs midi" in proc.stderr
