@@ -26,6 +26,7 @@ from .midi_input import MidiError, MidiInput, input_names, open_backend
 from .midi_map import MidiMap, load_midi_map
 from .osc_map import MapError, load_map
 from .osc_out import OscOut, parse_host_port
+from .oscquery import OscQuery
 from .show import BUILTIN_DIR, ShowError
 from .show_runtime import RuntimeOptions, ShowRuntime
 from .sinks import SINK_HELP, SinkError, default_sinks, make_sink
@@ -74,7 +75,26 @@ def check_osc(cfg: RunConfig) -> tuple[tuple[str, int], list[tuple[str, int]]]:
     if not _is_loopback(host) and not cfg.osc_allow:
         raise ConfigError(f"--osc-in {cfg.osc_in}: listening beyond this machine needs --osc-allow ADDRESS "
                           "(the senders allowed to control the daemon)")
+    if cfg.oscquery != "off":
+        parse_host_port(cfg.oscquery, "--oscquery")
     return (host, port), [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
+
+
+def start_oscquery(cfg: RunConfig, control: Control) -> OscQuery | None:
+    """On loopback unless --oscquery names another interface; a taken port turns discovery off, not the daemon."""
+    if cfg.oscquery == "off":
+        return None
+    http = parse_host_port(cfg.oscquery, "--oscquery")
+    try:
+        query = OscQuery(http, parse_host_port(cfg.osc_in, "--osc-in"), control)
+    except OSError as exc:
+        log.warning("OSCQuery: cannot listen on %s (%s); discovery is off (--oscquery HOST:PORT)", cfg.oscquery,
+                    exc.strerror)
+        return None
+    if not _is_loopback(http[0]):
+        log.warning("OSCQuery on %s: other machines can read the control address space", cfg.oscquery)
+    query.start()
+    return query
 
 
 def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
@@ -180,6 +200,7 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
     server.start()
     if midi is not None:
         midi.start()
+    oscquery = start_oscquery(cfg, control)
     log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
              getattr(source, "name", cfg.input), ", ".join(specs), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
              cfg.fps, engine.latency * 1e3)
@@ -187,6 +208,8 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
         engine.sinks.pump(0.05)  # Syphon's discovery runs on this (the main) thread's event loop
     if midi is not None:
         midi.stop()
+    if oscquery is not None:
+        oscquery.stop()
     server.stop()
     engine.stop()
     print(summary(engine, server, midi), flush=True)
