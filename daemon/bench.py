@@ -12,11 +12,13 @@ import time
 import numpy as np
 import torch
 
-from .audio_input import PacedSource
+from .audio.sources import PacedSource
 from .config import RunConfig
-from .control import Control
-from .engine import STAT_CAPACITY, EngineOptions, LiveEngine
-from .show_runtime import RuntimeOptions, ShowRuntime
+from .control.state import Control
+from .engine import LiveEngine
+from .engine_options import EngineOptions
+from .run_stats import STAT_CAPACITY
+from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import make_sink
 
 LEAD_IN_S = 2.0
@@ -48,7 +50,7 @@ def encoder_delay_hops(rt: ShowRuntime) -> float:
         rt.reset()
         z = np.stack([rt.encoder.encode_hop(x[i : i + hop]).copy() for i in range(0, len(x), hop)])
         moved = np.abs(np.diff(z, axis=0)).sum(axis=1) > 1e-3  # moved[k]: latent k+1 differs from k
-        delays.append(int(np.argmax(moved[19:])) + 20 - 20)
+        delays.append(int(np.argmax(moved[19:])))  # moved[19]: the click's own latent (20) moved: delay 0
     rt.reset()
     return float(np.mean(delays))
 
@@ -56,7 +58,7 @@ def encoder_delay_hops(rt: ShowRuntime) -> float:
 class ChangeWatcher:
     """Render-thread observer: when did each frame differ from the one before?"""
 
-    def __init__(self, capacity: int = STAT_CAPACITY) -> None:
+    def __init__(self) -> None:
         self.prev: np.ndarray | None = None
         self.changed_at: list[float] = []  # wall time of each changed frame
         self.still_since: list[float] = []  # for each changed frame, when the stillness before it began
@@ -93,9 +95,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
                         EngineOptions.from_config(cfg), opts,
                         observer=watcher)
     engine.start()
-    deadline = time.monotonic() + seconds + 1.0
-    while not engine.done.is_set() and time.monotonic() < deadline:
-        engine.sinks.pump(0.05)
+    engine.pump_until(deadline=time.monotonic() + seconds + 1.0)
     engine.stop()
     s = engine.stats
     latencies = []
@@ -122,9 +122,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         f"(hop {hop_ms:.1f} ms: {hop_ms / max(enc.mean(), 1e-9):.0f}x real time)",
         f"decoder ms per frame p50 {d50:.2f}  p99 {d99:.2f}  (of which to RGBA uint8 + copy to host: "
         f"p50 {r50:.2f}  p99 {r99:.2f}; {rt.decoder.width}x{rt.decoder.height})",
-        *[f"sink {st['sink']:<15} write ms p50 {st['write_ms_p50']:.2f}  p99 {st['write_ms_p99']:.2f}  "
-          f"(written {st['written']}, dropped {st['dropped']}, failures {st['failures']}; own thread)"
-          for st in engine.sinks.stats()],
+        *engine.sinks.report(),  # each sink writes on its own thread
         f"audio->frame latency {len(latencies)}/{len(clicks)} clicks seen: median {np.median(lat):.1f} ms, "
         f"max {lat.max():.1f} ms  (target <= hop + frame = {target:.1f} ms)",
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "

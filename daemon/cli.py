@@ -6,213 +6,31 @@ stderr and exit status 2; everything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
-import torch
-
 from . import __version__
-from .audio_input import AudioInputError, PacedSource, SoundCardSource, list_devices, load_audio, tone_signal
-from .config import ConfigError, RunConfig, load_config, parse_size
-from .control import Control, ControlError
-from .decoder import pick_device
-from .engine import EngineOptions, LiveEngine
-from .osc_control import ControlDispatcher, ControlHandlers, ControlServer
-from .midi_input import MidiError, MidiInput, input_names, open_backend
-from .midi_map import MidiMap, load_midi_map
-from .osc_map import MapError, load_map
-from .osc_out import OscOut, parse_host_port
-from .oscquery import OscQuery
-from .show import BUILTIN_DIR, ShowError
-from .show_runtime import RuntimeOptions, ShowRuntime
-from .sinks import SINK_HELP, SinkError, default_sinks, make_sink
+from .app import Daemon, runtime_options
+from .audio.files import AudioInputError, load_audio
+from .config import ConfigError, load_config, parse_size
+from .control.midi_input import MidiError, MidiInput, input_names, open_backend
+from .control.midi_map import MidiMap, load_midi_map
+from .control.state import Control, ControlError
+from .engine_options import EngineOptions
+from .show.bundle import ShowError
+from .show.runtime import ShowRuntime
+from .signals import stop_on_signals
+from .sinks import SINK_HELP, SinkError, make_sink
 
 log = logging.getLogger("latentvj")
-DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
-
-
-# ---- shared pieces ---------------------------------------------------------------------------
-def runtime_options(cfg: RunConfig) -> RuntimeOptions:
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    return RuntimeOptions(pick_device(cfg.device), cfg.size_tuple(), cfg.half, deterministic=not cfg.stochastic)
-
-
-def open_input(cfg: RunConfig, rt: ShowRuntime):
-    """demo | tone | an audio file | a sound card by index or name."""
-    spec = cfg.input
-    if spec == "demo":
-        audio, rate = load_audio(DEMO_LOOP, rt.sample_rate)
-        return PacedSource("demo", audio, rate, loop=True)
-    if spec == "tone":
-        return PacedSource("tone", tone_signal(rt.sample_rate), rt.sample_rate, loop=True)
-    path = Path(spec).expanduser()
-    if path.is_file():
-        audio, rate = load_audio(path, rt.sample_rate)
-        return PacedSource(path.name, audio, rate, loop=cfg.loop)
-    if "/" in spec or path.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg", ".aiff", ".m4a", ".mp4"):
-        raise AudioInputError(f"input {spec}: no such file")
-    device = int(spec) if spec.isdigit() else spec
-    return SoundCardSource(device, cfg.input_channels, cfg.input_rate)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_osc(cfg: RunConfig) -> tuple[tuple[str, int], list[tuple[str, int]]]:
-    """Before anything slow: the control address (loopback, or an allow-list) and the targets."""
-    host, port = parse_host_port(cfg.osc_in, "--osc-in")
-    if not _is_loopback(host) and not cfg.osc_allow:
-        raise ConfigError(f"--osc-in {cfg.osc_in}: listening beyond this machine needs --osc-allow ADDRESS "
-                          "(the senders allowed to control the daemon)")
-    if cfg.oscquery != "off":
-        parse_host_port(cfg.oscquery, "--oscquery")
-    return (host, port), [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
-
-
-def start_oscquery(cfg: RunConfig, control: Control) -> OscQuery | None:
-    """On loopback unless --oscquery names another interface; a taken port turns discovery off, not the daemon."""
-    if cfg.oscquery == "off":
-        return None
-    http = parse_host_port(cfg.oscquery, "--oscquery")
-    try:
-        query = OscQuery(http, parse_host_port(cfg.osc_in, "--osc-in"), control)
-    except OSError as exc:
-        log.warning("OSCQuery: cannot listen on %s (%s); discovery is off (--oscquery HOST:PORT)", cfg.oscquery,
-                    exc.strerror)
-        return None
-    if not _is_loopback(http[0]):
-        log.warning("OSCQuery on %s: other machines can read the control address space", cfg.oscquery)
-    query.start()
-    return query
-
-
-def control_server(cfg: RunConfig, handlers: ControlHandlers) -> ControlServer:
-    host, port = parse_host_port(cfg.osc_in, "--osc-in")
-    try:
-        return ControlServer((host, port), ControlDispatcher(handlers), allow=cfg.osc_allow or None)
-    except OSError as exc:
-        raise ConfigError(f"--osc-in {cfg.osc_in}: cannot listen ({exc.strerror}); is another daemon running?") from exc
-
-
-def summary(engine: LiveEngine, server: ControlServer | None, midi: MidiInput | None = None) -> str:
-    s = engine.stats
-    span = s.ended - s.started
-    f50, f95, f99 = s.percentiles("frame_ms")
-    l50, l95, l99 = s.percentiles("latency_ms")
-    d50, _, d99 = s.percentiles("decode_ms")
-    ring = engine.source.ring
-    lines = [
-        f"published {s.published} frames in {span:.1f} s ({s.fps():.2f} fps, target {engine.opts.fps:g}); "
-        f"dropped {s.dropped}; held late latents {s.late}",
-        f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
-        f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (fixed offset {engine.latency * 1e3:.1f} ms)",
-        f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
-        f"audio          overflows {ring.overflows}, lost frames {engine.lost_frames}, "
-        f"reconnects {getattr(engine.source, 'reconnects', 0)}",
-    ]
-    for st in engine.sinks.stats():
-        lines.append(f"sink {st['sink']:<10} written {st['written']}, dropped {st['dropped']}, failures {st['failures']}, "
-                     f"write ms p50 {st['write_ms_p50']:.2f} p99 {st['write_ms_p99']:.2f}"
-                     + (f"; last error: {st['last_error']}" if st["last_error"] else ""))
-    if server is not None:
-        d = server.dispatcher
-        lines.append(f"osc in         {d.received} messages, {d.errors} refused, {server.refused_senders} from senders not allowed")
-    if midi is not None:
-        lines.append(f"midi           {midi.received} messages from {midi.name}, {midi.refused} refused, "
-                     f"unplugged {midi.unplugs} times")
-    if engine.osc_out is not None:
-        lines.append(f"osc out        {engine.osc_out.sent} messages sent, {engine.osc_out.send_errors} failed")
-    return "\n".join(lines)
 
 
 # ---- verbs -----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, flags: dict) -> int:
-    cfg = load_config(args.config, flags)
-    _, targets = check_osc(cfg)
-    specs = cfg.sink
-    if not specs:
-        specs, why = default_sinks()
-        if why:
-            log.warning("%s", why)
-    sinks = [make_sink(s) for s in specs]
-    opts = runtime_options(cfg)
-    rt = ShowRuntime.load(cfg.show, opts)
-    log.info("%s", rt.describe())
-    source = open_input(cfg, rt)
-    if cfg.channel is not None and not 0 <= cfg.channel < source.channels:
-        raise ConfigError(f"--channel {cfg.channel}: input {cfg.input!r} has channels 0..{source.channels - 1}")
-    control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
-    maps = [load_map(p, rt.latent_dim) for p in cfg.osc_map]
-    osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate, cfg.osc_per_dim, maps)
-    max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
-    engine = LiveEngine(source, rt, control, sinks, osc_out,
-                        EngineOptions.from_config(cfg, max_frames), opts)
-
-    midi: MidiInput | None = None
-
-    def reload_maps() -> str:
-        """/latentvj/map/reload: all files or none; a bad one keeps the maps that run."""
-        try:
-            new = [load_map(p, engine.runtime.latent_dim) for p in cfg.osc_map]
-            new_midi = load_midi_map(cfg.midi_map) if cfg.midi_map else None
-        except MapError as exc:
-            raise ControlError(f"{exc}; the previous maps stay") from exc
-        osc_out.set_maps(new)
-        if midi is not None and new_midi is not None:
-            midi.map = new_midi
-        log.info("reloaded %d OSC map(s), %d routes; MIDI map: %s", len(new), sum(len(m.routes) for m in new),
-                 f"{len(new_midi.bindings)} bindings" if new_midi else "none")
-        return ", ".join([str(m.path) for m in new] + ([str(new_midi.path)] if new_midi else []))
-
-    def midi_learn(address: str) -> str:
-        """/latentvj/midi/learn: the next moved control plays `address` (and is added to the map file)."""
-        def bound(binding) -> None:
-            midi.map.bindings.append(binding)
-            if cfg.midi_map:
-                with open(Path(cfg.midi_map).expanduser(), "a") as f:
-                    f.write("\n" + binding.toml())
-            log.info("MIDI learn: %s %d on channel %d plays %s; %s", binding.kind, binding.number, binding.channel,
-                     address, f"added to {cfg.midi_map}" if cfg.midi_map else "add to a --midi-map:\n" + binding.toml())
-        midi.learn(address, bound)
-        log.info("MIDI learn: move a control on %s to bind it to %s", midi.name, address)
-        return address
-
-    handlers = ControlHandlers(control, engine.switch_show, reload_maps if cfg.osc_map or cfg.midi_map else None,
-                               midi_learn if cfg.midi else None)
-    if cfg.midi:
-        midi = MidiInput(cfg.midi, load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, []), handlers.handle)
-    server = control_server(cfg, handlers)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    engine.start()
-    server.start()
-    if midi is not None:
-        midi.start()
-    oscquery = start_oscquery(cfg, control)
-    log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
-             getattr(source, "name", cfg.input), ", ".join(specs), cfg.osc_in, ", ".join(cfg.osc_out) or "none",
-             cfg.fps, engine.latency * 1e3)
-    while not stop.is_set() and not engine.done.is_set():
-        engine.sinks.pump(0.05)  # Syphon's discovery runs on this (the main) thread's event loop
-    if midi is not None:
-        midi.stop()
-    if oscquery is not None:
-        oscquery.stop()
-    server.stop()
-    engine.stop()
-    print(summary(engine, server, midi), flush=True)
+    daemon = Daemon(load_config(args.config, flags))
+    daemon.run(stop_on_signals())
+    print(daemon.summary(), flush=True)
     return 0
 
 
@@ -245,19 +63,20 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
 
 
 def cmd_show(args: argparse.Namespace, flags: dict) -> int:
-    from .show_pack import create_show, show_info
+    from .show.pack import create_show, show_info
 
     if args.show_cmd == "info":
         print(show_info(args.bundle))
         return 0
-    mapping = None
     out = create_show(args.out, args.decoder, encoder=None if args.encoder == "features" else Path(args.encoder),
-                      calibrate=args.calibrate, name=args.name, context=args.context, fps=args.fps, mapping=mapping)
+                      calibrate=args.calibrate, name=args.name, context=args.context, fps=args.fps)
     print(show_info(str(out)))
     return 0
 
 
 def cmd_devices(args: argparse.Namespace, flags: dict) -> int:
+    from .audio.sound_card import list_devices
+
     try:
         devices = list_devices()
     except OSError as exc:
@@ -271,44 +90,12 @@ def cmd_devices(args: argparse.Namespace, flags: dict) -> int:
 
 def cmd_sinks(args: argparse.Namespace, flags: dict) -> int:
     from .sinks import report
+    from .sinks.test_card import send_test_card
 
     if not args.test:
         print(report())
         return 0
     return send_test_card(args.test, parse_size(args.size), args.fps, args.seconds)
-
-
-def send_test_card(specs: list[str], size: tuple[int, int], fps: float, seconds: float) -> int:
-    """`latentvj sinks --test SPEC`: the test card on these sinks, paced like the daemon, no show needed."""
-    import time
-
-    from .frame_pipeline import FramePool, SinkSet
-    from .sinks import StreamInfo
-    from .test_card import TestCard
-
-    w, h = size
-    sinks = SinkSet([make_sink(s) for s in specs], StreamInfo(w, h, fps), queue_frames=4)
-    pool, card = FramePool(w, h, 4), TestCard(w, h, fps)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    print(f"sending the test card ({w}x{h}, {fps:g} fps) to {', '.join(specs)} for {seconds:g} s; Ctrl-C stops.\n"
-          "Expect: red top-left, green top-right, blue bottom-left, white bottom-right, TOP at the top, "
-          "a bar sweeping left to right once a second.", flush=True)
-    sinks.start()
-    start, j = time.monotonic(), 0
-    while not stop.is_set() and j < seconds * fps:
-        frame = pool.next()
-        card.render(j, frame)
-        sinks.frame(frame, j)
-        j += 1
-        sinks.pump(max(start + j / fps - time.monotonic(), 0.0))
-    sinks.stop()
-    for st in sinks.stats():
-        print(f"sink {st['sink']}: written {st['written']}, dropped {st['dropped']}, failures {st['failures']}, "
-              f"write ms p50 {st['write_ms_p50']:.2f} p99 {st['write_ms_p99']:.2f}"
-              + (f"; last error: {st['last_error']}" if st["last_error"] else ""))
-    return 0 if all(st["failures"] == 0 and st["written"] for st in sinks.stats()) else 1
 
 
 def cmd_midi(args: argparse.Namespace, flags: dict) -> int:

@@ -5,13 +5,14 @@ The TOML keys are the long flag names with '_' for '-': `osc_out = ["127.0.0.1:9
 """
 from __future__ import annotations
 
-import difflib
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ._toml import TOMLDecodeError, load_toml
+from .suggest import did_you_mean
+from .toml_io import read_toml
 
 
 class ConfigError(ValueError):
@@ -75,11 +76,29 @@ class RunConfig:
         return parse_size(self.size) if self.size else None
 
 
-def parse_size(text: str) -> tuple[int, int]:
+def parse_size(text: str, error: type[Exception] = ConfigError) -> tuple[int, int]:
+    """'512x288' -> (512, 288); `error` lets training raise its own kind."""
     w, sep, h = str(text).lower().partition("x")
     if not sep or not w.isdigit() or not h.isdigit() or not (16 <= int(w) <= 8192 and 16 <= int(h) <= 8192):
-        raise ConfigError(f"size {text!r}: expected WxH, e.g. 512x512 (16..8192)")
+        raise error(f"size {text!r}: expected WxH, e.g. 512x512 (16..8192)")
     return int(w), int(h)
+
+
+def parse_host_port(text: str, what: str) -> tuple[str, int]:
+    """'127.0.0.1:9001' -> ('127.0.0.1', 9001); `what` names the flag or key in the error."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{what} {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_config(path: str | Path | None, flags: dict[str, Any]) -> RunConfig:
@@ -88,18 +107,11 @@ def load_config(path: str | Path | None, flags: dict[str, Any]) -> RunConfig:
     known = {f.name for f in fields(RunConfig)}
     if path is not None:
         path = Path(path)
-        try:
-            doc = load_toml(path)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: config file not found") from exc
-        except TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        doc = read_toml(path, ConfigError, "config file")
         for key, value in doc.items():
             name = key.replace("-", "_")
             if name not in known:
-                near = difflib.get_close_matches(name, known, n=1)
-                hint = f" (did you mean '{near[0]}'?)" if near else ""
-                raise ConfigError(f"{path}: unknown setting '{key}'{hint}")
+                raise ConfigError(f"{path}: unknown setting '{key}'{did_you_mean(name, known)}")
             values[name] = value
     values.update(flags)
     for key in ("sink", "osc_out", "osc_allow", "osc_map"):

@@ -1,6 +1,6 @@
 """The live engine: an encoder thread and a render thread around one AudioSource.
 
-    source --ring--> encoder thread: mixdown, resample, hops -> ShowRuntime.encode_hop -> clock
+    source --ring--> encoder thread: HopStream (mixdown, resample, hops) -> ShowRuntime.encode_hop -> clock
     render thread, fps grid: clock.sample(media time - latency) -> controls -> decoder -> sinks, OSC
 
 The renderer never waits on audio: it renders the fps grid from wall time, holding the newest
@@ -13,83 +13,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
-import soxr
 
-from .control import Control, ControlError
-from .frame_pipeline import FramePipeline, FramePool, SinkSet
-from .osc_out import OscOut
-from .show import ShowError
-from .show_runtime import RuntimeOptions, ShowRuntime
-from .sinks import Sink, StreamInfo
+from .audio.hop_stream import HopStream
+from .control.state import Control, ControlError
+from .control.osc_out import OscOut
+from .engine_options import EngineOptions, latency_seconds
+from .frame_pipeline import FramePipeline
+from .latest_slot import LatestSlot
+from .run_stats import STAT_CAPACITY, RunStats
+from .show.bundle import ShowError
+from .show.runtime import RuntimeOptions, ShowRuntime
+from .sinks import FramePool, Sink, SinkSet, StreamInfo
 
 log = logging.getLogger("latentvj.engine")
 
 POLL_S = 0.002  # encoder thread's wait for more audio
 CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
-STAT_CAPACITY = 1 << 17  # frame stats kept (about an hour at 30 fps)
-
-
-@dataclass
-class EngineOptions:
-    fps: float = 30.0
-    latency_margin_ms: float = 20.0  # on top of one hop: room for the audio block and the encoder
-    seed: int = 0
-    channel: int | None = None  # None: mix all channels down
-    sink_queue: int = 8
-    max_frames: int | None = None  # --duration: stop after exactly this many grid slots
-    interpolate: bool = True  # False: hold latents (a hop less latency, stepped motion)
-    gpu_texture: bool = False  # sinks that can take the decoder's device frames get them
-
-    @classmethod
-    def from_config(cls, cfg, max_frames: int | None = None) -> "EngineOptions":
-        """cfg: a config.RunConfig."""
-        return cls(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames,
-                   interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture)
-
-
-def latency_seconds(rt: ShowRuntime, opts: "EngineOptions") -> float:
-    """The fixed offset between audio and picture: one hop to interpolate towards, plus a margin
-    for the audio block and the encoder."""
-    return (rt.period if opts.interpolate else 0.0) + opts.latency_margin_ms / 1e3
-
-
-@dataclass
-class RunStats:
-    """Per-frame figures, kept in preallocated arrays (no per-frame allocation)."""
-
-    frame_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
-    latency_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
-    decode_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))
-    rgba_ms: np.ndarray = field(default_factory=lambda: np.zeros(STAT_CAPACITY))  # part of decode_ms
-    published: int = 0
-    dropped: int = 0
-    late: int = 0
-    started: float = 0.0
-    last: float = 0.0  # when the newest frame was published
-    ended: float = 0.0
-
-    def record(self, frame_ms: float, latency_ms: float, decode_ms: float, rgba_ms: float, now: float) -> None:
-        self.last = now
-        i = self.published % STAT_CAPACITY
-        self.frame_ms[i] = frame_ms
-        self.latency_ms[i] = latency_ms
-        self.decode_ms[i] = decode_ms
-        self.rgba_ms[i] = rgba_ms
-        self.published += 1
-
-    def _kept(self, arr: np.ndarray) -> np.ndarray:
-        return arr[: min(self.published, STAT_CAPACITY)]
-
-    def percentiles(self, which: str, qs=(50, 95, 99)) -> list[float]:
-        data = self._kept(getattr(self, which))
-        return [float(np.percentile(data, q)) for q in qs] if len(data) else [float("nan")] * len(qs)
-
-    def fps(self) -> float:
-        span = self.last - self.started
-        return self.published / span if span > 0 else 0.0
+PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
 
 
 class LiveEngine:
@@ -128,7 +70,8 @@ class LiveEngine:
         self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
         self._last_frame = self.pool.next()
         self.lost_frames = 0
-        self._pending: ShowRuntime | None = None
+        self._hops = HopStream(source.sample_rate, opts.channel)
+        self._pending: LatestSlot[ShowRuntime] = LatestSlot()  # loaded on a control thread, installed by the encoder
         self._switch_lock = threading.Lock()
         self._stop = threading.Event()
         self.done = threading.Event()  # set when a non-looping file has played out
@@ -172,44 +115,46 @@ class LiveEngine:
             self._switch_lock.release()
         self._prepare_decoder(rt)
         log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
-        self._pending = rt
+        replaced = self._pending.put(rt)
+        if replaced is not None:
+            log.info("show '%s' was replaced by '%s' before it played", replaced.name, rt.name)
 
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:
         self.runtime.reset()
         self.runtime.new_clock(0.0, self.opts.interpolate)
-        self._resampler = self._make_resampler(self.runtime)
+        self._hops.reset(self.runtime.sample_rate, self.runtime.hop)
         self.sinks.start()
         self.stats.started = time.monotonic()
         self.source.start(at=self.stats.started)
         for t in self._threads:
             t.start()
 
-    def _make_resampler(self, rt: ShowRuntime):
-        if self.source.sample_rate == rt.sample_rate:
-            return None
-        return soxr.ResampleStream(self.source.sample_rate, rt.sample_rate, 1, dtype="float32")
+    def pump_until(self, stop: threading.Event | None = None, deadline: float | None = None) -> None:
+        """Main thread, between start and stop: run the sinks' main-thread event loops (Syphon's
+        discovery) until `stop` is set, `deadline` (monotonic) passes or the engine is done."""
+        while not self.done.is_set() and not (stop is not None and stop.is_set()):
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            self.sinks.pump(PUMP_S)
 
     def _install(self, rt: ShowRuntime) -> None:
         """Encoder thread: start the new show's clock where the audio is now."""
         rt.reset()
         rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate)
-        self._resampler = self._make_resampler(rt)
-        self._fill = 0
+        self._hops.reset(rt.sample_rate, rt.hop)
         self.runtime = rt  # the renderer picks it up at its next frame
 
     def _encode_loop(self) -> None:
         ring = self.source.ring
         block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
-        hopbuf = np.zeros(1 << 16, dtype=np.float32)
-        self._fill = 0
+        hops = self._hops
         lost_seen = 0
         next_check = 0.0
-        channel = self.opts.channel
         while not self._stop.is_set():
-            if self._pending is not None:
-                self._install(self._pending)
-                self._pending = None
+            pending = self._pending.take()
+            if pending is not None:
+                self._install(pending)
             rt = self.runtime
             n = ring.read(block)
             if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
@@ -230,24 +175,12 @@ class LiveEngine:
             self._src_frames += n
             if self.sinks.wants_audio:
                 self.sinks.audio(block[:n].copy())
-            mono = block[:n, channel] if channel is not None else block[:n].mean(axis=1)
-            if self._resampler is not None:
-                mono = self._resampler.resample_chunk(mono)
-            if self._fill + len(mono) > len(hopbuf):
-                hopbuf = np.concatenate([hopbuf, np.zeros(len(mono), np.float32)])
-            hopbuf[self._fill : self._fill + len(mono)] = mono
-            self._fill += len(mono)
-            hop = rt.hop
-            done = 0
-            while self._fill - done >= hop:
+            hops.push(block[:n])
+            while (mono := hops.next_hop()) is not None:
                 t = time.perf_counter()
-                rt.encode_hop(hopbuf[done : done + hop])
+                rt.encode_hop(mono)
                 self.encode_ms[self.encoded_hops % STAT_CAPACITY] = (time.perf_counter() - t) * 1e3
-                done += hop
                 self.encoded_hops += 1
-            if done:
-                hopbuf[: self._fill - done] = hopbuf[done : self._fill]
-                self._fill -= done
 
     def _finish_when_shown(self) -> None:
         """A file without --loop ends once its last latent has been on screen."""

@@ -1,20 +1,17 @@
 """Media time -> one RGBA frame: the part that live and offline rendering share, so that both
 produce the same pixels for the same audio and seed.
 
-Also the small pieces around it: the frame pool the sinks read from, and the sink set.
+    clock.sample(t) -> [z | features] -> show's mapping -> controls -> decoder window -> RGBA
 """
 from __future__ import annotations
 
-import logging
 import time
 
 import numpy as np
 
-from .control import Control, ControlApplier
-from .show_runtime import ShowRuntime
-from .sinks import Sink, SinkRunner, StreamInfo
-
-log = logging.getLogger("latentvj.sinks")
+from .control.applier import ControlApplier
+from .control.state import Control
+from .show.runtime import ShowRuntime
 
 
 class FramePipeline:
@@ -45,68 +42,3 @@ class FramePipeline:
         rt.decoder.decode(self._window, out)
         self.decode_ms = (time.perf_counter() - t) * 1e3
         return fresh
-
-
-class FramePool:
-    """Preallocated frames handed to the sinks in turn; big enough that none is reused while a
-    sink's queue still holds it (queue depth + the one being written + the one being rendered)."""
-
-    def __init__(self, width: int, height: int, queue_frames: int) -> None:
-        self._frames = [np.zeros((height, width, 4), dtype=np.uint8) for _ in range(queue_frames + 3)]
-        self._i = 0
-
-    def next(self) -> np.ndarray:
-        self._i = (self._i + 1) % len(self._frames)
-        return self._frames[self._i]
-
-
-class SinkSet:
-    def __init__(self, sinks: list[Sink], info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
-        self.runners = [SinkRunner(s, info, queue_frames, blocking) for s in sinks]
-        self.wants_audio = any(s.wants_audio for s in sinks) and info.audio_rate is not None
-        self._pumpers = [s for s in sinks if s.pumps_main_thread]
-        self.pump_errors = 0
-
-    def start(self) -> None:
-        for r in self.runners:
-            r.start()
-
-    def frame(self, frame: np.ndarray, index: int, device_frame=None) -> None:
-        """device_frame: the same picture as a device tensor, for sinks on --gpu-texture."""
-        for r in self.runners:
-            r.put_frame(device_frame if r.sink.gpu and device_frame is not None else frame, index)
-
-    def audio(self, samples: np.ndarray) -> None:
-        """samples: (n, channels) float32, owned by the sinks from now on."""
-        for r in self.runners:
-            r.put_audio(samples)
-
-    def pump(self, seconds: float) -> None:
-        """Main thread: wait `seconds`, running the event loops that sinks need there (Syphon).
-
-        A run loop with no input sources returns at once instead of waiting, so we sleep out the
-        rest of the time ourselves: the main thread must never spin and starve the renderer."""
-        end = time.monotonic() + seconds
-        for sink in self._pumpers:
-            try:
-                sink.pump(seconds / len(self._pumpers))
-            except Exception as exc:  # noqa: BLE001 - isolation boundary, as for writes
-                self.pump_errors += 1
-                if self.pump_errors in (1, 100, 10000):
-                    log.error("sink %s: its event loop failed (%s: %s); frames still go out, discovery may not",
-                              sink.spec, type(exc).__name__, exc)
-        left = end - time.monotonic()
-        if left > 0:
-            time.sleep(left)
-
-    def stop(self) -> None:
-        for r in self.runners:
-            r.stop()
-
-    def stats(self) -> list[dict]:
-        out = []
-        for r in self.runners:
-            p50, p99 = r.write_percentiles()
-            out.append({"sink": r.sink.spec, "written": r.written, "dropped": r.dropped, "failures": r.failures,
-                        "write_ms_p50": p50, "write_ms_p99": p99, "last_error": r.last_error})
-        return out

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .control import Control
-from .engine import EngineOptions, latency_seconds
-from .frame_pipeline import FramePipeline, FramePool, SinkSet
-from .show_runtime import ShowRuntime
-from .sinks import Sink, StreamInfo
+from .audio.hop_stream import mixdown
+from .control.state import Control
+from .engine_options import EngineOptions, latency_seconds
+from .frame_pipeline import FramePipeline
+from .show.runtime import ShowRuntime
+from .sinks import FramePool, Sink, SinkSet, StreamInfo
 
 
 @dataclass
@@ -51,8 +52,7 @@ def render(
     sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
     pool = FramePool(w, h, opts.sink_queue)
     pipeline = FramePipeline(rt, control, fps, opts.seed)
-    mono = audio[:, opts.channel] if opts.channel is not None else audio.mean(axis=1)
-    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    mono = np.ascontiguousarray(mixdown(audio, opts.channel), dtype=np.float32)
     n_frames = frames if frames is not None else math.ceil(len(audio) / rt.sample_rate * fps)
     hop = rt.hop
     cursor = 0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from latentvj.daemon.show import BUILTIN_DIR
+from latentvj.daemon.show.bundle import BUILTIN_DIR
 from latentvj.training.models import LatentDecoder
 from latentvj.training.synthetic import procedural_track, write_audio
 
@@ -52,7 +52,7 @@ def small_decoder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def features_show(tmp_path_factory, small_decoder, track_wav) -> Path:
     """A VAE-style show: the features encoder, an affine mapping into an 8-d latent."""
-    from latentvj.daemon.show_pack import create_show
+    from latentvj.daemon.show.pack import create_show
 
     rng = np.random.default_rng(0)
     mapping = {"weight": rng.standard_normal((8, 6)) * 0.5, "bias": np.zeros(8)}

@@ -4,7 +4,8 @@ import av
 import numpy as np
 import pytest
 
-from latentvj.daemon.audio_input import AudioInputError, PacedSource, load_audio, tone_signal
+from latentvj.daemon.audio.files import AudioInputError, load_audio
+from latentvj.daemon.audio.sources import PacedSource, tone_signal
 
 
 def write(path, data, rate, layout, codec="pcm_s16le"):

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from latentvj.daemon.control import Control, ControlApplier, ControlError
+from latentvj.daemon.control.applier import ControlApplier
+from latentvj.daemon.control.state import Control, ControlError
 
 
 def apply(control, z, applier=None, dt=1 / 30):

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from conftest import DEMO, build
-from latentvj.daemon.audio_input import load_audio
+from latentvj.daemon.audio.files import load_audio
 from latentvj.daemon.latent_clock import LatentClock
-from latentvj.daemon.rave_encoder import RaveEncoder
+from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.training import dataset_build
 from latentvj.training.dataset import DatasetError, FrameDataset
 from latentvj.training.video_io import VideoError

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from latentvj.daemon.config import ConfigError
-from latentvj.daemon.decoder import FrameDecoder, pick_device
+from latentvj.daemon.show.frame_decoder import FrameDecoder
+from latentvj.daemon.show.device import pick_device
 
 from conftest import make_decoder
 

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from latentvj.daemon.audio_input import PacedSource, load_audio
-from latentvj.daemon.control import Control
-from latentvj.daemon.engine import EngineOptions, LiveEngine
+from latentvj.daemon.audio.files import load_audio
+from latentvj.daemon.audio.sources import PacedSource
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.engine import LiveEngine
+from latentvj.daemon.engine_options import EngineOptions
 from latentvj.daemon.offline import render
-from latentvj.daemon.show_runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 from latentvj.daemon.sinks import Sink
 
 CPU = RuntimeOptions(torch.device("cpu"), size=(64, 64))

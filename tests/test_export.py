@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from conftest import DEMO, train_run
-from latentvj.daemon.show import load_manifest
+from latentvj.daemon.show.bundle import load_manifest
 from latentvj.training.dataset import DatasetError
 from latentvj.training.export import export_show
 

@@ -10,10 +10,10 @@ import mido
 import pytest
 
 from fakes import mido_backend as fake
-from latentvj.daemon.control import Control
-from latentvj.daemon.midi_input import MidiError, MidiInput, open_backend
-from latentvj.daemon.midi_map import MapError, MidiMap, load_midi_map
-from latentvj.daemon.osc_control import ControlHandlers
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.control.midi_input import MidiError, MidiInput, open_backend
+from latentvj.daemon.control.midi_map import MapError, MidiMap, load_midi_map
+from latentvj.daemon.control.vocabulary import ControlHandlers
 from test_cli import LATENTVJ, Listener, run
 
 MAP = """\

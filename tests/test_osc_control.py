@@ -9,8 +9,9 @@ from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_message import OscMessage
 
-from latentvj.daemon.control import Control, ControlError
-from latentvj.daemon.osc_control import ADDRESSES, ControlDispatcher, ControlHandlers, ControlServer
+from latentvj.daemon.control.state import Control, ControlError
+from latentvj.daemon.control.osc_server import ControlDispatcher, ControlServer
+from latentvj.daemon.control.vocabulary import ADDRESSES, ControlHandlers
 
 
 def msg(address, *args):

@@ -7,9 +7,9 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from latentvj.daemon.features import FEATURE_NAMES
-from latentvj.daemon.osc_map import MapError, load_map
-from latentvj.daemon.osc_out import OscOut
+from latentvj.daemon.audio.features import FEATURE_NAMES
+from latentvj.daemon.control.osc_map import MapError, load_map
+from latentvj.daemon.control.osc_out import OscOut
 from pathlib import Path
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "resolume.toml"

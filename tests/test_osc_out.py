@@ -5,7 +5,7 @@ import numpy as np
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
-from latentvj.daemon.osc_out import OscOut
+from latentvj.daemon.control.osc_out import OscOut
 
 
 def test_streams_reach_a_python_osc_listener_at_their_rates(port):

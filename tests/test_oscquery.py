@@ -8,9 +8,9 @@ import urllib.request
 import pytest
 
 from conftest import free_port
-from latentvj.daemon.control import Control
-from latentvj.daemon.osc_control import ADDRESSES, RANGES
-from latentvj.daemon.oscquery import OscQuery
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.control.vocabulary import ADDRESSES, RANGES
+from latentvj.daemon.control.oscquery import OscQuery
 from test_cli import LATENTVJ, wait_ready
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from latentvj.daemon.rave_encoder import RaveEncoder
+from latentvj.daemon.show.rave_encoder import RaveEncoder
 
 CPU = torch.device("cpu")
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from latentvj.daemon.ring_buffer import RingBuffer
+from latentvj.daemon.audio.ring_buffer import RingBuffer
 
 
 def test_wraps_and_reads_in_order():

@@ -4,9 +4,9 @@ import zipfile
 import pytest
 import torch
 
-from latentvj.daemon.show import ShowError, load_manifest, resolve_show_path
-from latentvj.daemon.show_pack import create_show, show_info
-from latentvj.daemon.show_runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.bundle import ShowError, load_manifest, resolve_show_path
+from latentvj.daemon.show.pack import create_show, show_info
+from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
 from conftest import make_decoder
 

@@ -12,9 +12,10 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from fakes.td_fake import TDError, check_network, make_td, tomllib
-from latentvj.daemon.control import Control
-from latentvj.daemon.osc_control import ADDRESSES, ControlDispatcher, ControlHandlers, ControlServer
-from latentvj.daemon.osc_out import OscOut
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.control.osc_server import ControlDispatcher, ControlServer
+from latentvj.daemon.control.vocabulary import ADDRESSES, ControlHandlers
+from latentvj.daemon.control.osc_out import OscOut
 
 TD_DIR = Path(__file__).resolve().parents[1] / "td_project"
 DIMS = 4

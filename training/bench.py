@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from latentvj.daemon.show import BUILTIN_DIR
+from latentvj.daemon.show.bundle import BUILTIN_DIR
 
 from .synthetic import procedural_track, write_music_video
 

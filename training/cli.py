@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def _errors():
-    from latentvj.daemon.show import ShowError
+    from latentvj.daemon.show.bundle import ShowError
 
     from .dataset import DatasetError
     from .video_io import VideoError
@@ -67,7 +67,7 @@ def add_dataset(sub) -> None:
 
 # ---- train -----------------------------------------------------------------------------------
 def cmd_train_model(args: argparse.Namespace) -> int:
-    from latentvj.daemon._toml import load_toml
+    from latentvj.daemon.config import parse_size
 
     from .dataset import DatasetError
     from .evaluate import format_metrics
@@ -83,13 +83,10 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         if getattr(args, key, None) is not None:
             flags[key] = getattr(args, key)
     if args.size:
-        w, _, h = args.size.partition("x")
-        if not (w.isdigit() and h.isdigit()):
-            raise DatasetError(f"--size {args.size}: expected WxH, e.g. 256x256")
-        flags["width"], flags["height"] = int(w), int(h)
+        flags["width"], flags["height"] = parse_size(args.size, DatasetError)
     saved = args.out / "config.toml"
     if args.resume and saved.is_file():
-        cfg = apply(TrainConfig(), load_toml(saved), str(saved))
+        cfg = apply(TrainConfig(), load_file(saved), str(saved))
         changed = {k: v for k, v in flags.items() if k != "data" and to_dict(cfg)[k] != v}
         if changed:
             raise DatasetError(f"--resume keeps the run's own settings ({saved}); these differ: "
@@ -152,7 +149,7 @@ def add_train(sub) -> None:
 
 # ---- export, eval ----------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
-    from latentvj.daemon.show_pack import show_info
+    from latentvj.daemon.show.pack import show_info
 
     from .export import export_show
 

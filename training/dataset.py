@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentvj.daemon._toml import TOMLDecodeError, load_toml
+from latentvj.daemon.toml_io import read_toml
 
 DATASET_FORMAT = 1
 MANIFEST = "dataset.toml"
@@ -41,10 +41,7 @@ class FrameDataset:
         path = self.root / MANIFEST
         if not path.is_file():
             raise DatasetError(f"{self.root}: not a dataset (no {MANIFEST}); build one with `latentvj dataset build`")
-        try:
-            m = load_toml(path)
-        except (TOMLDecodeError, OSError) as exc:
-            raise DatasetError(f"{path}: unreadable ({exc})") from exc
+        m = read_toml(path, DatasetError, "dataset manifest")
         if m.get("format") != DATASET_FORMAT:
             raise DatasetError(f"{path}: format {m.get('format')!r}, this version reads {DATASET_FORMAT}")
         self.manifest = m

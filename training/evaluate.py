@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from pytorch_msssim import ssim
 
-from latentvj.daemon.rave_encoder import load_torchscript
-from latentvj.daemon.show import ShowError, load_manifest, resolve_show_path, verify_checksums
+from latentvj.daemon.show.bundle import ShowError, load_manifest, resolve_show_path, sha256_of, verify_checksums
+from latentvj.daemon.show.torchscript import load_torchscript
 
+from .checkpoint import CHECKPOINT, load_model
 from .dataset import DatasetError, FrameDataset, to_tensor
 
 Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
@@ -75,14 +76,40 @@ def format_metrics(m: dict[str, float]) -> str:
             f"reactivity {m['reactivity']:.3f} (source {m['source_reactivity']:.3f})  on {m['frames']} held-out frames")
 
 
+def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: torch.device,
+              mapping: dict | None = None) -> Predict:
+    """Held-out frame indices -> what this model shows for them (the VAE through its audio mapping)."""
+    model.eval()
+
+    @torch.no_grad()
+    def predict(idx: np.ndarray) -> torch.Tensor:
+        if meta["arch"] == "vae":
+            w = torch.tensor(mapping["weight"], dtype=torch.float32)
+            b = torch.tensor(mapping["bias"], dtype=torch.float32)
+            z = torch.from_numpy(data.features(idx).astype(np.float32)) @ w.T + b
+            return model.decoder(z.to(device))
+        z = torch.from_numpy(data.latents(idx, meta["context"])).to(device)
+        return model(z if meta["context"] > 1 else z[:, 0])
+
+    return predict
+
+
+def run_predictor(run: Path, data: FrameDataset) -> Predict:
+    """What a training run's last checkpoint shows for each dataset frame."""
+    model, ck = load_model(run)
+    meta = ck["meta"]
+    if meta["encoder_sha256"] != data.manifest["encoder_sha256"]:
+        raise DatasetError(f"{run} was trained on latents from {meta['encoder']}, {data.root} from "
+                           f"{data.manifest['encoder']}; evaluate on a dataset built with the same encoder")
+    return predictor(model, meta, data, torch.device("cpu"), ck.get("mappings", {}).get("fitted"))
+
+
 def show_predictor(spec: str, data: FrameDataset) -> Predict:
     """What the daemon would show for each dataset frame: the bundle's stats, mapping and decoder."""
     root = resolve_show_path(spec)
     m = load_manifest(root)
     verify_checksums(m)
     if m.encoder_kind == "rave":
-        from latentvj.daemon.show import sha256_of
-
         if sha256_of(m.encoder_path) != data.manifest["encoder_sha256"]:
             raise DatasetError(f"{m.encoder_path}: not the encoder {data.root} was built with "
                                f"({data.manifest['encoder']}); metrics would compare different latents")
@@ -106,9 +133,7 @@ def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]
     """`latentvj eval RUN_OR_SHOW DATA`."""
     data = FrameDataset(data_dir)
     path = Path(target)
-    if (path / "checkpoint.pt").is_file():
-        from .trainer import run_predictor
-
+    if (path / CHECKPOINT).is_file():
         predict = run_predictor(path, data)
     else:
         try:

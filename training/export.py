@@ -7,19 +7,20 @@ loader, and its output compared with the checkpoint's on held-out inputs kept in
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from latentvj.daemon.show import ShowError, sha256_of
-from latentvj.daemon.show_pack import create_show
-from latentvj.daemon.show_runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.bundle import ShowError, sha256_of
+from latentvj.daemon.show.pack import create_show
+from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
+from .checkpoint import load_model
 from .dataset import DatasetError
 from .models import decoder_of
-from .trainer import load_checkpoint, make_model
 
 log = logging.getLogger("latentvj.export")
 TOLERANCE = 1e-4  # max abs difference, images in [0, 1]
@@ -28,13 +29,10 @@ TOLERANCE = 1e-4  # max abs difference, images in [0, 1]
 @torch.no_grad()
 def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = None, mode: str = "fitted") -> tuple[Path, float]:
     """Returns the bundle and the largest difference between the checkpoint and the loaded show."""
-    ck = load_checkpoint(run)
+    model, ck = load_model(run)
     meta, cfg = ck["meta"], ck["config"]
     if ck["step"] < cfg["steps"]:
         log.warning("%s stopped at step %d of %d: exporting its last checkpoint", run, ck["step"], cfg["steps"])
-    model = make_model(meta)
-    model.load_state_dict(ck["model"])
-    model.eval()
     dec = decoder_of(model)
     vae = meta["arch"] == "vae"
     if vae:
@@ -68,8 +66,6 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
     try:
         diff = check_show(out, dec, meta, mapping)
     except BaseException:
-        import shutil
-
         shutil.rmtree(out, ignore_errors=True)
         raise
     return out, diff

@@ -1,4 +1,4 @@
-"""Rebuild the built-in demo show (`daemon/shows/demo`) and its audio loop from nothing.
+"""Rebuild the built-in demo show (`daemon/show/builtin/demo`) and its audio loop from nothing.
 
     python -m latentvj.training.make_demo_show [--work DIR] [--rave-steps 300] [--steps 1500]
 
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from latentvj.daemon.cli import main as latentvj
-from latentvj.daemon.show import BUILTIN_DIR
+from latentvj.daemon.show.bundle import BUILTIN_DIR
 
 from .synthetic import procedural_track, write_audio, write_music_video
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--no-baseline", action="store_true", help="skip training the baseline for comparison")
     p.add_argument("--venv", type=Path, help="acids-rave environment (default ~/.cache/latentvj/rave-venv)")
-    p.add_argument("--install", action="store_true", help="copy the result into the package (daemon/shows)")
+    p.add_argument("--install", action="store_true", help="copy the result into the package (daemon/show/builtin)")
     args = p.parse_args(argv)
     w = args.work
     (w / "audio").mkdir(parents=True, exist_ok=True)

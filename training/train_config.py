@@ -5,12 +5,12 @@ resumed run cannot silently change its own settings.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from latentvj.daemon._toml import TOMLDecodeError, load_toml
+from latentvj.daemon.suggest import did_you_mean
+from latentvj.daemon.toml_io import read_toml
 
 from .dataset import DatasetError
 
@@ -50,9 +50,7 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
     types = {f.name: type(getattr(cfg, f.name)) for f in fields(TrainConfig)}
     for key, value in values.items():
         if key not in types:
-            near = difflib.get_close_matches(key, _names(), n=1)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
-            raise DatasetError(f"{where}: unknown setting '{key}'{hint}")
+            raise DatasetError(f"{where}: unknown setting '{key}'{did_you_mean(key, _names())}")
         want = types[key]
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -72,12 +70,7 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
 
 
 def load_file(path: Path) -> dict[str, Any]:
-    try:
-        return load_toml(path)
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{path}: no such config file") from exc
-    except TOMLDecodeError as exc:
-        raise DatasetError(f"{path}: {exc}") from exc
+    return read_toml(path, DatasetError, "training config")
 
 
 def to_dict(cfg: TrainConfig) -> dict[str, Any]:

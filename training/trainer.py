@@ -18,7 +18,6 @@ import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -27,40 +26,15 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from tqdm import tqdm
 
-from latentvj.daemon._toml import dumps_toml
+from latentvj.daemon.toml_io import dumps_toml
 
+from .checkpoint import CHECKPOINT, load_checkpoint, make_model, save_atomic
 from .dataset import DatasetError, FrameDataset, StepBatches, to_tensor
-from .evaluate import Predict, eval_indices, format_metrics, metrics
-from .models import ConvVAE, build_model, decoder_of
+from .evaluate import Predict, eval_indices, format_metrics, metrics, predictor
 from .train_config import TrainConfig, to_dict
 from .vae_mapping import fit_mappings
 
 log = logging.getLogger("latentvj.train")
-CHECKPOINT = "checkpoint.pt"
-
-
-def save_atomic(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DatasetError(f"{path}: cannot write the checkpoint ({exc.strerror or exc}); "
-                           "the previous checkpoint is intact") from exc
-
-
-def load_checkpoint(run: Path) -> dict:
-    path = run / CHECKPOINT
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{run}: no {CHECKPOINT}; is this a training run?") from exc
-    except Exception as exc:  # noqa: BLE001 - pickle/zip errors of every kind mean the same thing here
-        raise DatasetError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from exc
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -73,14 +47,6 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 def model_size(cfg: TrainConfig, data: FrameDataset) -> tuple[int, int]:
     return (cfg.width or data.size, cfg.height or data.size)
-
-
-def make_model(meta: dict) -> torch.nn.Module:
-    try:
-        return build_model(meta["arch"], meta["latent_dim"], meta["context"], meta["width"], meta["height"],
-                           meta.get("z_dim", 8))
-    except ValueError as exc:
-        raise DatasetError(str(exc)) from exc
 
 
 def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
@@ -127,35 +93,6 @@ def _loss(cfg: TrainConfig, model: torch.nn.Module, z: torch.Tensor, x: torch.Te
     pix = F.l1_loss(out, x)
     sim = ssim(out, x, data_range=1.0)
     return pix + cfg.ssim_weight * (1 - sim), {"l1": pix.item(), "ssim": sim.item()}
-
-
-def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: torch.device,
-              mapping: dict | None = None) -> Predict:
-    """Held-out frame indices -> what this model shows for them (the VAE through its audio mapping)."""
-    model.eval()
-
-    @torch.no_grad()
-    def predict(idx: np.ndarray) -> torch.Tensor:
-        if meta["arch"] == "vae":
-            w = torch.tensor(mapping["weight"], dtype=torch.float32)
-            b = torch.tensor(mapping["bias"], dtype=torch.float32)
-            z = torch.from_numpy(data.features(idx).astype(np.float32)) @ w.T + b
-            return model.decoder(z.to(device))
-        z = torch.from_numpy(data.latents(idx, meta["context"])).to(device)
-        return model(z if meta["context"] > 1 else z[:, 0])
-
-    return predict
-
-
-def run_predictor(run: Path, data: FrameDataset) -> Predict:
-    ck = load_checkpoint(run)
-    meta = ck["meta"]
-    if meta["encoder_sha256"] != data.manifest["encoder_sha256"]:
-        raise DatasetError(f"{run} was trained on latents from {meta['encoder']}, {data.root} from "
-                           f"{data.manifest['encoder']}; evaluate on a dataset built with the same encoder")
-    model = make_model(meta)
-    model.load_state_dict(ck["model"])
-    return predictor(model, meta, data, torch.device("cpu"), ck.get("mappings", {}).get("fitted"))
 
 
 def _grid(predict: Predict, data: FrameDataset, idx: np.ndarray) -> torch.Tensor:
@@ -311,4 +248,4 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
     return result
 
 
-__all__ = ["train", "run_predictor", "load_checkpoint", "save_atomic", "CHECKPOINT", "ConvVAE", "decoder_of"]
+__all__ = ["train"]

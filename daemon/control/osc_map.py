@@ -19,29 +19,18 @@ the maps already running.
 """
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ._toml import TOMLDecodeError, load_toml
-from .config import ConfigError
-from .features import FEATURE_NAMES
+from ..audio.features import FEATURE_NAMES
+from ..config import ConfigError, parse_host_port
+from ..suggest import did_you_mean
+from .map_files import CURVES, LineIndex, MapError, number_pair, read_map
 
-CURVES = {
-    "linear": lambda t: t,
-    "square": lambda t: t * t,
-    "sqrt": lambda t: t ** 0.5,
-    "smoothstep": lambda t: t * t * (3.0 - 2.0 * t),
-}
 ROUTE_KEYS = {"source", "address", "in", "out", "curve"}
 TOP_KEYS = {"target", "rate", "route"}
-
-
-class MapError(ConfigError):
-    """A map file that cannot work: `FILE:LINE: what is wrong; how to fix it`."""
 
 
 @dataclass(frozen=True)
@@ -82,37 +71,6 @@ class OscMap:
         return out
 
 
-class _Lines:
-    """Where things are in the file, since the TOML parser does not say."""
-
-    def __init__(self, text: str, table: str = "route") -> None:
-        self.lines = text.splitlines()
-        self.routes = [i + 1 for i, line in enumerate(self.lines) if re.match(rf"\s*\[\[\s*{table}\s*\]\]", line)]
-
-    def of_key(self, key: str, route: int | None = None) -> int:
-        start, end = 1, len(self.lines)
-        if route is not None and route < len(self.routes):
-            start = self.routes[route]
-            end = self.routes[route + 1] - 1 if route + 1 < len(self.routes) else len(self.lines)
-        elif route is None and self.routes:
-            end = self.routes[0] - 1
-        pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for n in range(start, end + 1):
-            if pattern.match(self.lines[n - 1]):
-                return n
-        return start if route is not None else 1
-
-
-def _number_pair(value, what: str) -> tuple[float, float]:
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value)):
-        raise ValueError(f"'{what}' must be two finite numbers [low, high], got {value!r}")
-    lo, hi = float(value[0]), float(value[1])
-    if lo == hi:
-        raise ValueError(f"'{what}' = {value!r} has min = max; give two different values, e.g. [0.0, 1.0]")
-    return lo, hi
-
-
 def _source(text, latent_dim: int | None) -> tuple[str, int]:
     kind, _, name = str(text).partition("/")
     if kind == "latent" and name.isdigit():
@@ -123,8 +81,7 @@ def _source(text, latent_dim: int | None) -> tuple[str, int]:
         return "latent", i
     if kind == "feature" and name in FEATURE_NAMES:
         return "feature", FEATURE_NAMES.index(name)
-    near = difflib.get_close_matches(str(text), [f"feature/{n}" for n in FEATURE_NAMES] + ["latent/0"], n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    hint = did_you_mean(text, [f"feature/{n}" for n in FEATURE_NAMES] + ["latent/0"])
     raise ValueError(f"source {text!r} is unknown{hint}; use latent/<i> or feature/<name> with name one of "
                      f"{', '.join(FEATURE_NAMES)}")
 
@@ -138,26 +95,15 @@ def _address(text) -> str:
 
 def load_map(path: str | Path, latent_dim: int | None = None) -> OscMap:
     """Read and check one map file; raises MapError naming the file, the line and the fix."""
-    from .osc_out import parse_host_port
-
-    path = Path(path).expanduser()
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise MapError(f"{path}: cannot read the OSC map ({exc.strerror})") from exc
-    try:
-        doc = load_toml(path)
-    except TOMLDecodeError as exc:  # its message carries "(at line L, column C)"
-        raise MapError(f"{path}: not valid TOML: {exc}") from exc
-    where = _Lines(text)
+    path, text, doc = read_map(path, "OSC map")
+    where = LineIndex(text)
 
     def fail(msg: str, key: str, route: int | None = None) -> MapError:
         return MapError(f"{path}:{where.of_key(key, route)}: {msg}")
 
     for key in doc:
         if key not in TOP_KEYS:
-            near = difflib.get_close_matches(key, TOP_KEYS, n=1)
-            raise fail(f"unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else ""), key)
+            raise fail(f"unknown setting '{key}'{did_you_mean(key, TOP_KEYS)}", key)
     if "target" not in doc:
         raise MapError(f"{path}:1: no target; add a line like target = \"127.0.0.1:7000\" (Resolume's OSC input)")
     try:
@@ -174,8 +120,7 @@ def load_map(path: str | Path, latent_dim: int | None = None) -> OscMap:
     for k, r in enumerate(routes_doc):
         for key in r:
             if key not in ROUTE_KEYS:
-                near = difflib.get_close_matches(key, ROUTE_KEYS, n=1)
-                raise fail(f"route {k + 1}: unknown key '{key}'" + (f" (did you mean '{near[0]}'?)" if near else ""), key, k)
+                raise fail(f"route {k + 1}: unknown key '{key}'{did_you_mean(key, ROUTE_KEYS)}", key, k)
         for key in ("source", "address", "in", "out"):
             if key not in r:
                 raise fail(f"route {k + 1}: '{key}' is missing", "route", k)
@@ -183,12 +128,12 @@ def load_map(path: str | Path, latent_dim: int | None = None) -> OscMap:
         if curve not in CURVES:
             raise fail(f"route {k + 1}: curve {curve!r} is not one of {', '.join(CURVES)}", "curve", k)
         for key, check in (("source", lambda v: _source(v, latent_dim)), ("address", _address),
-                           ("in", lambda v: _number_pair(v, "in")), ("out", lambda v: _number_pair(v, "out"))):
+                           ("in", lambda v: number_pair(v, "in")), ("out", lambda v: number_pair(v, "out"))):
             try:
                 check(r[key])
             except ValueError as exc:
                 raise fail(f"route {k + 1}: {exc}", key, k) from exc
         kind, index = _source(r["source"], latent_dim)
-        (in_lo, in_hi), (out_lo, out_hi) = _number_pair(r["in"], "in"), _number_pair(r["out"], "out")
+        (in_lo, in_hi), (out_lo, out_hi) = number_pair(r["in"], "in"), number_pair(r["out"], "out")
         routes.append(Route(r["source"], kind, index, r["address"], in_lo, in_hi, out_lo, out_hi, curve))
     return OscMap(path, target, float(rate) if rate else None, tuple(routes))

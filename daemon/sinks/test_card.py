@@ -6,8 +6,15 @@ top; a bar sweeping left to right once a second; the frame number. In RGBA, top 
 """
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
+
+from ..signals import stop_on_signals
+from .base import StreamInfo
+from .catalog import make_sink
+from .sink_set import FramePool, SinkSet
 
 
 class TestCard:
@@ -38,3 +45,26 @@ class TestCard:
         out[h // 2 - self.bar : h // 2 + self.bar, x : x + self.bar, :3] = (255, 0, 255)
         cv2.putText(out, str(index), (w // 40 + 2, h - h // 5), cv2.FONT_HERSHEY_SIMPLEX, self.scale * 0.8,
                     (255, 255, 255, 255), 2, cv2.LINE_AA)
+
+
+def send_test_card(specs: list[str], size: tuple[int, int], fps: float, seconds: float) -> int:
+    """`latentvj sinks --test SPEC`: the test card on these sinks, paced like the daemon, no show
+    needed. Exit status 0 when every sink wrote frames without failing."""
+    w, h = size
+    sinks = SinkSet([make_sink(s) for s in specs], StreamInfo(w, h, fps), queue_frames=4)
+    pool, card = FramePool(w, h, 4), TestCard(w, h, fps)
+    stop = stop_on_signals()
+    print(f"sending the test card ({w}x{h}, {fps:g} fps) to {', '.join(specs)} for {seconds:g} s; Ctrl-C stops.\n"
+          "Expect: red top-left, green top-right, blue bottom-left, white bottom-right, TOP at the top, "
+          "a bar sweeping left to right once a second.", flush=True)
+    sinks.start()
+    start, j = time.monotonic(), 0
+    while not stop.is_set() and j < seconds * fps:
+        frame = pool.next()
+        card.render(j, frame)
+        sinks.frame(frame, j)
+        j += 1
+        sinks.pump(max(start + j / fps - time.monotonic(), 0.0))
+    sinks.stop()
+    print("\n".join(sinks.report()))
+    return 0 if all(st["failures"] == 0 and st["written"] for st in sinks.stats()) else 1

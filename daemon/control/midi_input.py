@@ -12,9 +12,10 @@ import os
 import threading
 from typing import Callable
 
-from .config import ConfigError
-from .control import ControlError
-from .midi_map import MidiMap, address_type, learned
+from ..config import ConfigError
+from .midi_map import MidiMap, learned
+from .state import ControlError
+from .vocabulary import address_type
 
 log = logging.getLogger("latentvj.midi")
 DEFAULT_BACKEND = "mido.backends.rtmidi"
@@ -108,7 +109,8 @@ class MidiInput:
         while not self._stop.wait(self.poll_s):
             try:
                 present = self.name in self.backend.get_input_names()
-            except Exception:
+            except Exception as exc:  # rtmidi raises its own errors while the MIDI system re-enumerates
+                log.debug("MIDI: listing inputs failed (%s); counting %s as gone for now", exc, self.name)
                 present = False
             if self.port is not None and not present:
                 self.unplugs += 1

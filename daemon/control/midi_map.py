@@ -15,25 +15,15 @@ Mistakes are reported at load as `FILE:LINE: what; fix`; a reload that fails kee
 """
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._toml import TOMLDecodeError, load_toml
-from .osc_control import ADDRESSES, RANGES
-from .osc_map import CURVES, MapError, _Lines, _number_pair
+from ..suggest import did_you_mean
+from .map_files import CURVES, LineIndex, MapError, number_pair, read_map
+from .vocabulary import PLAYABLE, RANGES, address_type, pattern_of
 
 BIND_KEYS = {"cc", "note", "channel", "address", "range", "curve", "mode", "value"}
 MODES = ("hold", "toggle")
-# One-value addresses a control can play; permute needs a whole list, learn is not a control.
-PLAYABLE = {a: t for a, t, _ in ADDRESSES if t in ("f", "i", "s", "") and "/midi/" not in a}
-
-
-def address_type(address: str) -> str | None:
-    """The OSC type an address takes ('f', 'i', 's', ''), or None if the daemon has no such address."""
-    pattern = re.sub(r"/\d+$", "/<i>", address)
-    return PLAYABLE.get(pattern)
 
 
 @dataclass
@@ -97,7 +87,7 @@ def learned(msg, address: str) -> Binding:
     """The binding for the control that sent `msg`, with the address's usual range."""
     kind = "cc" if msg.type == "control_change" else "note"
     number = msg.control if kind == "cc" else msg.note
-    low, high = RANGES.get(re.sub(r"/\d+$", "/<i>", address), (0.0, 1.0))
+    low, high = RANGES.get(pattern_of(address), (0.0, 1.0))
     return Binding(kind, number, msg.channel + 1, address, address_type(address) or "", low, high,
                    mode="toggle" if kind == "note" else "hold")
 
@@ -119,15 +109,8 @@ class MidiMap:
 
 def load_midi_map(path: str | Path) -> MidiMap:
     """Read and check one map; raises MapError naming the file, the line and the fix."""
-    path = Path(path).expanduser()
-    try:
-        text = path.read_text()
-        doc = load_toml(path)
-    except OSError as exc:
-        raise MapError(f"{path}: cannot read the MIDI map ({exc.strerror})") from exc
-    except TOMLDecodeError as exc:
-        raise MapError(f"{path}: not valid TOML: {exc}") from exc
-    where = _Lines(text, table="bind")
+    path, text, doc = read_map(path, "MIDI map")
+    where = LineIndex(text, table="bind")
 
     def fail(k: int, msg: str, key: str) -> MapError:
         return MapError(f"{path}:{where.of_key(key, k)}: bind {k + 1}: {msg}")
@@ -142,8 +125,7 @@ def load_midi_map(path: str | Path) -> MidiMap:
     for k, b in enumerate(binds):
         for key in b:
             if key not in BIND_KEYS:
-                near = difflib.get_close_matches(key, BIND_KEYS, n=1)
-                raise fail(k, f"unknown key '{key}'" + (f" (did you mean '{near[0]}'?)" if near else ""), key)
+                raise fail(k, f"unknown key '{key}'{did_you_mean(key, BIND_KEYS)}", key)
         kinds = [key for key in ("cc", "note") if key in b]
         if len(kinds) != 1:
             raise fail(k, "give exactly one of cc = N or note = N", "address")
@@ -156,14 +138,13 @@ def load_midi_map(path: str | Path) -> MidiMap:
         address = b.get("address")
         kind_of = address_type(address) if isinstance(address, str) else None
         if kind_of is None:
-            near = difflib.get_close_matches(str(address), [a.replace("<i>", "0") for a in PLAYABLE], n=1)
             raise fail(k, f"address {address!r} is not a control the daemon has"
-                          + (f" (did you mean '{near[0]}'?)" if near else "")
-                          + "; see the README's OSC table", "address")
+                          f"{did_you_mean(address, [a.replace('<i>', '0') for a in PLAYABLE])}"
+                          "; see the README's OSC table", "address")
         bind = Binding(kind, number, channel, address, kind_of)
         if kind_of == "f":
             try:
-                bind.low, bind.high = _number_pair(b.get("range", [0.0, 1.0]), "range")
+                bind.low, bind.high = number_pair(b.get("range", [0.0, 1.0]), "range")
             except ValueError as exc:
                 raise fail(k, str(exc), "range") from exc
             bind.curve = b.get("curve", "linear")

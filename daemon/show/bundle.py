@@ -1,8 +1,9 @@
 """The show bundle: a folder (or a zip of one) with `show.toml`, the encoder and the decoder.
 
 Training writes bundles with `write_manifest`; the daemon reads them with `load_manifest` and
-`load_show`. Everything is validated on load and every error names the file and what is wrong,
-so a bad bundle never replaces the one that is playing.
+`verify_checksums`, then `runtime.ShowRuntime.load` checks the models. Everything is validated on
+load and every error names the file and what is wrong, so a bad bundle never replaces the one
+that is playing.
 """
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ._toml import TOMLDecodeError, dumps_toml, load_toml
+from ..toml_io import dumps_toml, read_toml
 
 FORMAT_VERSION = 1
 MANIFEST = "show.toml"
 ENCODER_KINDS = ("rave", "features")
 DECODER_KINDS = ("latent", "vae")
-BUILTIN_DIR = Path(__file__).parent / "shows"
+BUILTIN_DIR = Path(__file__).parent / "builtin"  # the demo show and its audio loop
 
 
 class ShowError(Exception):
@@ -129,14 +130,11 @@ def _vector(table: dict, key: str, n: int, where: str) -> np.ndarray:
 
 
 def load_manifest(root: Path) -> Manifest:
-    """Parse and check `show.toml` (not the model files; see `load_show` for those)."""
+    """Parse and check `show.toml` (not the model files: `runtime.ShowRuntime.load` checks those)."""
     path = root / MANIFEST
     if not path.is_file():
         raise ShowError(f"{path}: missing (a show bundle is a folder with {MANIFEST})")
-    try:
-        doc = load_toml(path)
-    except TOMLDecodeError as exc:
-        raise ShowError(f"{path}: not valid TOML ({exc})") from exc
+    doc = read_toml(path, ShowError, "show manifest")
     where = str(path)
     version = _need(doc, "format", int, where)
     if version > FORMAT_VERSION:

@@ -1,20 +1,13 @@
-"""Where audio comes from: a sound card, a file or a generated signal, all into a RingBuffer.
-
-A sound card writes from its callback (copy and count, nothing else). Files and generated
-signals are written by a thread at real-time pace, so the rest of the daemon cannot tell them
-from a sound card; their media clock is exact, which is what makes `render` equal to `run`.
+"""A sound card through sounddevice (PortAudio): the callback copies into a RingBuffer and does
+nothing else; a card that stops delivering is noticed, reopened, and its gap filled with silence
+so the media clock stays in step with the wall clock.
 """
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from pathlib import Path
 
-import av
-import numpy as np
-import soxr
-
+from .files import AudioInputError
 from .ring_buffer import RingBuffer
 
 log = logging.getLogger("latentvj.audio")
@@ -23,121 +16,6 @@ RING_SECONDS = 4.0
 LOST_AFTER_S = 1.0  # no audio for this long from a sound card: it is gone
 RETRY_EVERY_S = 2.0
 FIRST_AUDIO_S = 3.0  # grace for a newly opened stream's first block
-
-
-class AudioInputError(Exception):
-    """An input that cannot be opened or read; the message names it and says what to do."""
-
-
-# files --------------------------------------------------------------------------------------
-def load_audio(path: str | Path, sample_rate: int | None = None, max_channels: int = 2) -> tuple[np.ndarray, int]:
-    """Decode a whole audio (or video) file with PyAV -> ((n, channels) float32, sample_rate).
-
-    More than `max_channels` channels are downmixed by FFmpeg; `sample_rate` resamples with soxr.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioInputError(f"{path}: no such file")
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise AudioInputError(f"{path}: not a readable audio file ({exc})") from exc
-    blocks: list[np.ndarray] = []
-    with container:
-        if not container.streams.audio:
-            raise AudioInputError(f"{path}: has no audio track")
-        stream = container.streams.audio[0]
-        rate = stream.codec_context.sample_rate or stream.rate
-        channels = min(stream.codec_context.channels or 1, max_channels)
-        layout = "mono" if channels == 1 else "stereo"
-        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    blocks.append(out.to_ndarray().reshape(-1, channels))
-            for out in resampler.resample(None):
-                blocks.append(out.to_ndarray().reshape(-1, channels))
-        except av.error.FFmpegError as exc:
-            if not blocks:
-                raise AudioInputError(f"{path}: cannot decode audio ({exc})") from exc
-            got = sum(len(b) for b in blocks) / rate
-            log.warning("%s: audio is damaged after %.1f s (%s); using what decoded", path, got, exc)
-    if not blocks:
-        raise AudioInputError(f"{path}: the audio track is empty")
-    audio = np.concatenate(blocks).astype(np.float32)
-    if sample_rate is not None and sample_rate != rate:
-        audio = soxr.resample(audio, rate, sample_rate).astype(np.float32)
-        rate = sample_rate
-    return np.ascontiguousarray(audio), rate
-
-
-def tone_signal(sample_rate: int, seconds: float = 8.0) -> np.ndarray:
-    """A generated test loop (kick, chord, hats) with enough movement to drive the latents."""
-    n = int(seconds * sample_rate)
-    t = np.arange(n) / sample_rate
-    beat = 0.5
-    phase = np.mod(t, beat)
-    kick = np.sin(2 * np.pi * (50 * phase + 60 / 30 * (1 - np.exp(-30 * phase)))) * np.exp(-8 * phase)
-    hats = np.random.default_rng(0).standard_normal(n) * np.exp(-80 * np.mod(t + beat / 2, beat)) * 0.15
-    root = np.array([220.0, 261.6, 196.0, 174.6])[(t // 2).astype(int) % 4]
-    chord = sum(np.sin(2 * np.pi * root * m * t) for m in (1.0, 1.26, 1.5)) * 0.1
-    y = 0.6 * kick + hats + chord
-    return (y / np.abs(y).max() * 0.8).astype(np.float32)[:, None]
-
-
-# sources ------------------------------------------------------------------------------------
-class PacedSource:
-    """Writes a signal into the ring at wall-clock pace from its own thread (file, tone, demo)."""
-
-    paced = True
-
-    def __init__(self, name: str, signal: np.ndarray, sample_rate: int, loop: bool, block: int = 256) -> None:
-        self.name = name
-        self.signal = signal  # (n, channels) float32
-        self.sample_rate = sample_rate
-        self.channels = signal.shape[1]
-        self.loop = loop
-        self.block = block
-        self.ring = RingBuffer(int(RING_SECONDS * sample_rate), self.channels)
-        self.start_time = 0.0  # monotonic time of media time 0
-        self.finished = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def duration(self) -> float:
-        return len(self.signal) / self.sample_rate
-
-    def start(self, at: float | None = None) -> None:
-        self.start_time = time.monotonic() if at is None else at
-        self._thread = threading.Thread(target=self._run, name=f"audio-{self.name}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        sig, n_sig, sr = self.signal, len(self.signal), self.sample_rate
-        pos = 0  # frames written
-        while not self._stop.is_set():
-            due = int((time.monotonic() - self.start_time) * sr)
-            while pos + self.block <= due:
-                i = pos % n_sig if self.loop else pos
-                if not self.loop and i >= n_sig:
-                    self.finished = True
-                    return
-                j = min(i + self.block, n_sig)
-                self.ring.write(sig[i:j])
-                pos += j - i
-            time.sleep(self.block / sr / 2)
-
-    def media_time(self, now: float) -> float:
-        return now - self.start_time
-
-    def check(self, now: float) -> None:
-        """Paced sources cannot be unplugged."""
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
 
 
 class SoundCardSource:

@@ -12,22 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .show import ShowError
+from .bundle import ShowError
+from .torchscript import load_torchscript
 
 WARMUP_CALLS = 64  # TorchScript's profiling executor needs a few dozen calls to settle
-
-
-def load_torchscript(path: Path, device: torch.device) -> torch.jit.ScriptModule:
-    """`torch.jit.load` with a message that names the file when it is not a TorchScript export."""
-    if not path.is_file():
-        raise ShowError(f"{path}: missing")
-    try:
-        module = torch.jit.load(str(path), map_location=device)
-    except (RuntimeError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ShowError(f"{path}: not a loadable TorchScript file ({first})") from exc
-    module.eval()
-    return module
 
 
 class RaveEncoder:

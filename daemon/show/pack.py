@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .audio_input import load_audio
-from .features import FeaturesEncoder, feature_names
-from .rave_encoder import RaveEncoder, load_torchscript
-from .show import MANIFEST, ShowError, load_manifest, resolve_show_path, write_manifest
-from .show_runtime import RuntimeOptions, ShowRuntime
+from ..audio.features import FeaturesEncoder, feature_names
+from ..audio.files import load_audio
+from .bundle import MANIFEST, ShowError, load_manifest, resolve_show_path, write_manifest
+from .rave_encoder import RaveEncoder
+from .runtime import RuntimeOptions, ShowRuntime
+from .torchscript import load_torchscript
 
 log = logging.getLogger("latentvj.show")
 

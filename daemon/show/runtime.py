@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .decoder import FrameDecoder
-from .features import FeaturesEncoder
-from .latent_clock import LatentClock
+from ..audio.features import FeaturesEncoder
+from ..latent_clock import LatentClock
+from .bundle import Manifest, ShowError, load_manifest, resolve_show_path, verify_checksums
+from .frame_decoder import FrameDecoder
 from .rave_encoder import RaveEncoder
-from .show import Manifest, ShowError, load_manifest, resolve_show_path, verify_checksums
 
 log = logging.getLogger("latentvj.show")
 

@@ -13,16 +13,7 @@ import socket
 import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from .config import ConfigError
-
 log = logging.getLogger("latentvj.osc")
-
-
-def parse_host_port(text: str, what: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"{what} {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def _dgram(address: str, values) -> bytes:

@@ -3,7 +3,7 @@
 Decoder contract: a TorchScript module whose `forward(z)` takes float32 (batch, latent_dim), or
 (batch, context, latent_dim) when the show's context window is longer than 1, and returns
 (batch, 3, H, W) in [0, 1]. VAE shows use the same contract: their features -> latent mapping
-happens before the controls (see engine.ShowRuntime).
+happens before the controls (see runtime.ShowRuntime.to_decoder_latent).
 """
 from __future__ import annotations
 
@@ -14,35 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import ConfigError
-from .rave_encoder import load_torchscript
-from .show import ShowError
+from ..config import ConfigError
+from .bundle import ShowError
+from .device import synchronize
+from .torchscript import load_torchscript
 
 WARMUP_CALLS = 8
-
-
-def pick_device(name: str) -> torch.device:
-    """`auto`: cuda, then mps, then cpu. An explicit device that is not here is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA GPU is available to this torch build")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ConfigError("--device mps: Apple's Metal backend is not available here")
-    if name not in ("cpu", "cuda", "mps"):
-        raise ConfigError(f"--device {name}: expected cpu, cuda, mps or auto")
-    return torch.device(name)
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 class FrameDecoder:
@@ -107,7 +84,7 @@ class FrameDecoder:
         self._z.copy_(src.view(self._z.shape))
         img = self.module(self._z)[0]  # (3, h, w)
         if self.profile:
-            _synchronize(self.device)
+            synchronize(self.device)
         t1 = time.perf_counter()
         if (self.height, self.width) != (self.native_h, self.native_w):
             img = F.interpolate(img[None].float(), size=(self.height, self.width), mode="bilinear", align_corners=False)[0]

@@ -1,8 +1,8 @@
-"""Performer controls over the latent: scale, bias, smoothing, freeze, noise, permutation.
+"""Performer controls over the latent: scale, bias, smoothing, freeze, noise, permutation, and
+their presets.
 
-OSC (or MIDI) handlers write into one `Control` under its lock; the render thread copies the
-values into its `ControlApplier` once per frame (only when they changed) and applies them
-without the lock. Order: permute -> scale -> bias -> noise -> smoothing -> freeze. Latents come
+OSC, MIDI (or, later, web) handlers write into one `Control` under its lock; the render thread's
+`applier.ControlApplier` copies the values once per frame, only when they changed. Latents come
 in standardised, so scale 1 and bias 0 mean "as trained".
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._toml import TOMLDecodeError, dumps_toml, load_toml
+from ..toml_io import dumps_toml, read_toml
 
 MAX_ABS = 1e3  # beyond this a value is a mistake, not a performance
 MAX_SMOOTH_S = 60.0
@@ -170,10 +170,7 @@ class Control:
         path = self._preset_path(name)
         if not path.is_file():
             raise ControlError(f"preset: {path} does not exist")
-        try:
-            doc = load_toml(path)
-        except (TOMLDecodeError, OSError) as exc:
-            raise ControlError(f"preset: {path} is not valid TOML ({exc})") from exc
+        doc = read_toml(path, ControlError, "preset")
         v = ControlValues(self.dim)
         if doc.get("dim") != v.dim:
             raise ControlError(f"preset: {path} is for {doc.get('dim')} dimensions, the show has {v.dim}")
@@ -197,50 +194,3 @@ class Control:
             self._v = v
             self._changed()
         return path
-
-
-class ControlApplier:
-    """Render-thread side: applies the latest control values to one latent per frame."""
-
-    def __init__(self, control: Control, seed: int = 0) -> None:
-        self.control = control
-        self._version = -1
-        self._v = control.snapshot()
-        self._rng = np.random.default_rng(seed)
-        self._noise = np.zeros(self._v.dim, dtype=np.float32)
-        self._state: np.ndarray | None = None  # smoothed output (dim,)
-
-    def skip(self, frames: int) -> None:
-        """Frames the renderer dropped: draw their noise anyway, so later frames keep the sequence
-        an undisturbed (or offline) run would have."""
-        self._rng.standard_normal((frames, len(self._noise)))
-
-    def apply(self, z: np.ndarray, dt: float, out: np.ndarray) -> None:
-        """z: (dim,) standardised latent -> out: (dim,) what the decoder receives."""
-        if self.control.version != self._version:
-            self._version = self.control.version
-            self._v = self.control.snapshot()
-            if self._v.dim != len(self._noise):
-                self._noise = np.zeros(self._v.dim, dtype=np.float32)
-                self._state = None
-        v = self._v
-        # The noise draw happens every frame whatever the settings, so the random sequence (and
-        # with it render == live) does not depend on when the performer touched the noise knob.
-        self._noise[:] = self._rng.standard_normal(v.dim)
-        if v.freeze and self._state is not None:
-            out[:] = self._state
-            return
-        np.take(z, v.permutation, out=out)
-        out *= v.scales
-        out *= v.scale
-        out += v.biases
-        if v.noise > 0.0:
-            out += v.noise * self._noise
-        if v.smooth > 0.0 and self._state is not None:
-            keep = math.exp(-dt / v.smooth)
-            out *= 1.0 - keep
-            out += keep * self._state
-        if self._state is None:
-            self._state = out.copy()
-        else:
-            self._state[:] = out

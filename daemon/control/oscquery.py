@@ -18,8 +18,8 @@ from pythonoscquery.shared.osc_host_info import OSCHostInfo
 from pythonoscquery.shared.osc_path_node import OSCPathNode
 from pythonoscquery.shared.oscquery_spec import OSCQueryAttribute
 
-from .control import Control
-from .osc_control import ADDRESSES, RANGES
+from .state import Control
+from .vocabulary import ADDRESSES, RANGES
 
 log = logging.getLogger("latentvj.oscquery")
 PLACEHOLDER = {"f": 0.0, "i": 0, "s": ""}

@@ -1,0 +1,203 @@
+"""One live run wired together: input, show, controls, OSC in and out, MIDI, OSCQuery, sinks and
+the engine. `latentvj run` is `Daemon(cfg).run(stop)`; tests and tools can build one the same way.
+
+Everything that can fail at start-up (a bad flag, show, input, map or busy port) fails in the
+constructor with one of our errors, before any thread starts. The methods `reload_maps` and
+`midi_learn` are the handlers of `/latentvj/map/reload` and `/latentvj/midi/learn`: they run on
+the OSC server's thread (or the MIDI library's), never on the render thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import torch
+
+from .audio.sources import open_input
+from .config import ConfigError, RunConfig, is_loopback, parse_host_port
+from .control.midi_input import MidiInput
+from .control.midi_map import Binding, MidiMap, load_midi_map
+from .control.osc_map import load_map
+from .control.map_files import MapError
+from .control.osc_out import OscOut
+from .control.osc_server import ControlDispatcher, ControlServer
+from .control.oscquery import OscQuery
+from .control.state import Control, ControlError
+from .control.vocabulary import ControlHandlers
+from .engine import LiveEngine
+from .engine_options import EngineOptions
+from .show.bundle import BUILTIN_DIR
+from .show.device import pick_device
+from .show.runtime import RuntimeOptions, ShowRuntime
+from .sinks import default_sinks, make_sink
+
+log = logging.getLogger("latentvj")
+DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
+
+
+def runtime_options(cfg: RunConfig) -> RuntimeOptions:
+    """How shows are loaded for this run (device, size, precision); sets torch's CPU threads."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    return RuntimeOptions(pick_device(cfg.device), cfg.size_tuple(), cfg.half, deterministic=not cfg.stochastic)
+
+
+def check_osc(cfg: RunConfig) -> list[tuple[str, int]]:
+    """Before anything slow: the control address (loopback, or an allow-list) and the OSC targets."""
+    host, _ = parse_host_port(cfg.osc_in, "--osc-in")
+    if not is_loopback(host) and not cfg.osc_allow:
+        raise ConfigError(f"--osc-in {cfg.osc_in}: listening beyond this machine needs --osc-allow ADDRESS "
+                          "(the senders allowed to control the daemon)")
+    if cfg.oscquery != "off":
+        parse_host_port(cfg.oscquery, "--oscquery")
+    return [parse_host_port(t, "--osc-out") for t in cfg.osc_out]
+
+
+class Daemon:
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        targets = check_osc(cfg)
+        self.sink_specs = cfg.sink
+        if not self.sink_specs:
+            self.sink_specs, why = default_sinks()
+            if why:
+                log.warning("%s", why)
+        sinks = [make_sink(s) for s in self.sink_specs]
+        opts = runtime_options(cfg)
+        rt = ShowRuntime.load(cfg.show, opts)
+        log.info("%s", rt.describe())
+        self.source = open_input(cfg.input, rt.sample_rate, cfg.loop, cfg.input_channels, cfg.input_rate, DEMO_LOOP)
+        if cfg.channel is not None and not 0 <= cfg.channel < self.source.channels:
+            raise ConfigError(f"--channel {cfg.channel}: input {cfg.input!r} has channels 0..{self.source.channels - 1}")
+        self.control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
+        maps = [load_map(p, rt.latent_dim) for p in cfg.osc_map]
+        self.osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate,
+                              cfg.osc_per_dim, maps)
+        max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
+        self.engine = LiveEngine(self.source, rt, self.control, sinks, self.osc_out,
+                                 EngineOptions.from_config(cfg, max_frames), opts)
+        self.handlers = ControlHandlers(self.control, self.engine.switch_show,
+                                        self.reload_maps if cfg.osc_map or cfg.midi_map else None,
+                                        self.midi_learn if cfg.midi else None)
+        self.midi: MidiInput | None = None
+        if cfg.midi:
+            midi_map = load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, [])
+            self.midi = MidiInput(cfg.midi, midi_map, self.handlers.handle)
+        self.server = self._control_server()
+        self.oscquery: OscQuery | None = None
+
+    def _control_server(self) -> ControlServer:
+        host, port = parse_host_port(self.cfg.osc_in, "--osc-in")
+        try:
+            return ControlServer((host, port), ControlDispatcher(self.handlers), allow=self.cfg.osc_allow or None)
+        except OSError as exc:
+            raise ConfigError(f"--osc-in {self.cfg.osc_in}: cannot listen ({exc.strerror}); "
+                              "is another daemon running?") from exc
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Start, serve until `stop` is set or a --duration / non-looping file ends, then stop."""
+        self.start()
+        try:
+            self.engine.pump_until(stop)  # the main thread runs the sinks' event loops (Syphon)
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        cfg = self.cfg
+        self.engine.start()
+        self.server.start()
+        if self.midi is not None:
+            self.midi.start()
+        self.oscquery = self._start_oscquery()
+        log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
+                 getattr(self.source, "name", cfg.input), ", ".join(self.sink_specs), cfg.osc_in,
+                 ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3)
+
+    def _start_oscquery(self) -> OscQuery | None:
+        """On loopback unless --oscquery names another interface; a taken port turns discovery
+        off, not the daemon."""
+        cfg = self.cfg
+        if cfg.oscquery == "off":
+            return None
+        http = parse_host_port(cfg.oscquery, "--oscquery")
+        try:
+            query = OscQuery(http, parse_host_port(cfg.osc_in, "--osc-in"), self.control)
+        except OSError as exc:
+            log.warning("OSCQuery: cannot listen on %s (%s); discovery is off (--oscquery HOST:PORT)",
+                        cfg.oscquery, exc.strerror)
+            return None
+        if not is_loopback(http[0]):
+            log.warning("OSCQuery on %s: other machines can read the control address space", cfg.oscquery)
+        query.start()
+        return query
+
+    def stop(self) -> None:
+        if self.midi is not None:
+            self.midi.stop()
+        if self.oscquery is not None:
+            self.oscquery.stop()
+        self.server.stop()
+        self.engine.stop()
+
+    # ---- control handlers (OSC / MIDI threads) -------------------------------------------------
+    def reload_maps(self) -> str:
+        """/latentvj/map/reload: all files or none; a bad one keeps the maps that run."""
+        cfg = self.cfg
+        try:
+            new = [load_map(p, self.engine.runtime.latent_dim) for p in cfg.osc_map]
+            new_midi = load_midi_map(cfg.midi_map) if cfg.midi_map else None
+        except MapError as exc:
+            raise ControlError(f"{exc}; the previous maps stay") from exc
+        self.osc_out.set_maps(new)
+        if self.midi is not None and new_midi is not None:
+            self.midi.map = new_midi
+        log.info("reloaded %d OSC map(s), %d routes; MIDI map: %s", len(new), sum(len(m.routes) for m in new),
+                 f"{len(new_midi.bindings)} bindings" if new_midi else "none")
+        return ", ".join([str(m.path) for m in new] + ([str(new_midi.path)] if new_midi else []))
+
+    def midi_learn(self, address: str) -> str:
+        """/latentvj/midi/learn: the next moved control plays `address` (and is added to the map file)."""
+        midi = self.midi
+        midi.learn(address, lambda binding: self._learned(binding, address))
+        log.info("MIDI learn: move a control on %s to bind it to %s", midi.name, address)
+        return address
+
+    def _learned(self, binding: Binding, address: str) -> None:
+        """On the MIDI library's thread, once a control has moved."""
+        self.midi.map.bindings.append(binding)
+        where = self.cfg.midi_map
+        if where:
+            with open(Path(where).expanduser(), "a") as f:
+                f.write("\n" + binding.toml())
+        log.info("MIDI learn: %s %d on channel %d plays %s; %s", binding.kind, binding.number, binding.channel,
+                 address, f"added to {where}" if where else "add to a --midi-map:\n" + binding.toml())
+
+    # ---- the end ------------------------------------------------------------------------------
+    def summary(self) -> str:
+        engine = self.engine
+        s = engine.stats
+        span = s.ended - s.started
+        f50, f95, f99 = s.percentiles("frame_ms")
+        l50, l95, l99 = s.percentiles("latency_ms")
+        d50, _, d99 = s.percentiles("decode_ms")
+        lines = [
+            f"published {s.published} frames in {span:.1f} s ({s.fps():.2f} fps, target {engine.opts.fps:g}); "
+            f"dropped {s.dropped}; held late latents {s.late}",
+            f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
+            f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (fixed offset {engine.latency * 1e3:.1f} ms)",
+            f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
+            f"audio          overflows {self.source.ring.overflows}, lost frames {engine.lost_frames}, "
+            f"reconnects {getattr(self.source, 'reconnects', 0)}",
+            *engine.sinks.report(),
+        ]
+        d = self.server.dispatcher
+        lines.append(f"osc in         {d.received} messages, {d.errors} refused, "
+                     f"{self.server.refused_senders} from senders not allowed")
+        if self.midi is not None:
+            m = self.midi
+            lines.append(f"midi           {m.received} messages from {m.name}, {m.refused} refused, "
+                         f"unplugged {m.unplugs} times")
+        lines.append(f"osc out        {self.osc_out.sent} messages sent, {self.osc_out.send_errors} failed")
+        return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""The render thread's side of the controls: applies the newest values to one latent per frame,
+without the lock. Order: permute -> scale -> bias -> noise -> smoothing -> freeze.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .state import Control
+
+
+class ControlApplier:
+    """Render-thread side: applies the latest control values to one latent per frame."""
+
+    def __init__(self, control: Control, seed: int = 0) -> None:
+        self.control = control
+        self._version = -1
+        self._v = control.snapshot()
+        self._rng = np.random.default_rng(seed)
+        self._noise = np.zeros(self._v.dim, dtype=np.float32)
+        self._state: np.ndarray | None = None  # smoothed output (dim,)
+
+    def skip(self, frames: int) -> None:
+        """Frames the renderer dropped: draw their noise anyway, so later frames keep the sequence
+        an undisturbed (or offline) run would have."""
+        self._rng.standard_normal((frames, len(self._noise)))
+
+    def apply(self, z: np.ndarray, dt: float, out: np.ndarray) -> None:
+        """z: (dim,) standardised latent -> out: (dim,) what the decoder receives."""
+        if self.control.version != self._version:
+            self._version = self.control.version
+            self._v = self.control.snapshot()
+            if self._v.dim != len(self._noise):
+                self._noise = np.zeros(self._v.dim, dtype=np.float32)
+                self._state = None
+        v = self._v
+        # The noise draw happens every frame whatever the settings, so the random sequence (and
+        # with it render == live) does not depend on when the performer touched the noise knob.
+        self._noise[:] = self._rng.standard_normal(v.dim)
+        if v.freeze and self._state is not None:
+            out[:] = self._state
+            return
+        np.take(z, v.permutation, out=out)
+        out *= v.scales
+        out *= v.scale
+        out += v.biases
+        if v.noise > 0.0:
+            out += v.noise * self._noise
+        if v.smooth > 0.0 and self._state is not None:
+            keep = math.exp(-dt / v.smooth)
+            out *= 1.0 - keep
+            out += keep * self._state
+        if self._state is None:
+            self._state = out.copy()
+        else:
+            self._state[:] = out

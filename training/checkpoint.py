@@ -1,0 +1,56 @@
+"""A training run's checkpoint: written atomically, read back with errors that name the file, and
+turned back into its model. The checkpoint carries the model's settings (`meta`) beside its
+weights, as nanoGPT's does, so evaluate and export need this module and models.py, not the trainer.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .dataset import DatasetError
+from .models import build_model
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatasetError(f"{path}: cannot write the checkpoint ({exc.strerror or exc}); "
+                           "the previous checkpoint is intact") from exc
+
+
+def load_checkpoint(run: Path) -> dict:
+    path = run / CHECKPOINT
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{run}: no {CHECKPOINT}; is this a training run?") from exc
+    except Exception as exc:  # noqa: BLE001 - pickle/zip errors of every kind mean the same thing here
+        raise DatasetError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from exc
+
+
+def make_model(meta: dict) -> torch.nn.Module:
+    try:
+        return build_model(meta["arch"], meta["latent_dim"], meta["context"], meta["width"], meta["height"],
+                           meta.get("z_dim", 8))
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from exc
+
+
+def load_model(run: Path) -> tuple[torch.nn.Module, dict]:
+    """The run's model with its last weights, in eval mode, and the whole checkpoint."""
+    ck = load_checkpoint(run)
+    model = make_model(ck["meta"])
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck
