@@ -14,6 +14,8 @@ from latentvj.training.models import LatentDecoder
 from latentvj.training.synthetic import procedural_track, write_audio
 
 DEMO = BUILTIN_DIR / "demo"
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SR = 44100
 
 

@@ -1,4 +1,7 @@
-"""Live and offline rendering give the same frames for the same audio and seed."""
+"""The live engine: the same frames as offline render, frames whatever the audio or decoder do,
+and show switches that never lose the newest request."""
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -101,3 +104,58 @@ def test_a_decoder_that_fails_mid_show_does_not_stop_the_frames():
     engine.stop()
     assert engine.decode_errors == 5
     assert engine.stats.published + engine.stats.dropped == 20
+
+
+def tone_engine(rt, **opts):
+    return LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True), rt, Control(8),
+                      [MemorySink()], None, EngineOptions(fps=20, **opts), CPU)
+
+
+def wait_for(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_switch_requested_while_another_is_installed_is_not_lost(features_show):
+    """The encoder thread installs a show while the OSC thread can request the next one: the
+    newest request must win (a plain attribute, checked and then cleared, dropped it)."""
+    engine = tone_engine(ShowRuntime.load("demo", CPU))
+    installing, next_requested, installed = threading.Event(), threading.Event(), []
+    real_install = engine._install
+
+    def slow_install(rt):
+        installing.set()
+        next_requested.wait(10)  # the next switch is handed over while this one is being installed
+        real_install(rt)
+        installed.append(rt.name)
+
+    engine._install = slow_install
+    engine.start()
+    try:
+        engine.switch_show(str(features_show))
+        assert installing.wait(5)
+        engine.switch_show("demo")
+        next_requested.set()
+        assert wait_for(lambda: len(installed) == 2), installed
+    finally:
+        engine.stop()
+    assert installed == ["features", "demo"]
+    assert engine.runtime.name == "demo" and engine.pipeline.runtime is engine.runtime
+
+
+def test_rapid_show_switches_end_on_the_last_one(features_show):
+    engine = tone_engine(ShowRuntime.load("demo", CPU))
+    first = engine.runtime
+    engine.start()
+    try:
+        for k in range(8):
+            engine.switch_show(str(features_show) if k % 2 == 0 else "demo")
+        engine.switch_show(str(features_show))
+        assert wait_for(lambda: engine.runtime.name == "features" and engine.pipeline.runtime is engine.runtime)
+        time.sleep(0.3)  # nothing older arrives after it
+        assert engine.runtime.name == "features" and engine.runtime is not first
+        assert engine.stats.published > 0
+    finally:
+        engine.stop()

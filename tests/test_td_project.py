@@ -4,20 +4,20 @@ import runpy
 import socket
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from conftest import REPO
 from fakes.td_fake import TDError, check_network, make_td, tomllib
-from latentvj.daemon.control.state import Control
-from latentvj.daemon.control.osc_server import ControlDispatcher, ControlServer
-from latentvj.daemon.control.vocabulary import ADDRESSES, ControlHandlers
 from latentvj.daemon.control.osc_out import OscOut
+from latentvj.daemon.control.osc_server import ControlDispatcher, ControlServer
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.control.vocabulary import ADDRESSES, ControlHandlers
 
-TD_DIR = Path(__file__).resolve().parents[1] / "td_project"
+TD_DIR = REPO / "td_project"
 DIMS = 4
 
 

@@ -2,15 +2,14 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import drive_sink, free_port
-from latentvj.daemon.sinks import SinkError, StreamInfo, make_sink
+from conftest import TESTS, drive_sink, free_port
+from latentvj.daemon.sinks import StreamInfo, make_sink
 
-LAUNCH = Path(__file__).parent / "fakes" / "launch.py"
+LAUNCH = TESTS / "fakes" / "launch.py"
 
 
 def test_opens_sends_and_closes_on_the_runner_thread(fake_spout):
@@ -99,7 +98,7 @@ def test_after_release_nothing_more_is_sent(fake_spout):
 
 def test_several_sinks_at_once_one_failing_the_rest_and_osc_go_on(tmp_path, demo_show):
     """Spout (its name taken by another program), NDI (the real library) and a file, at one fps."""
-    from test_cli import Listener, mp4_frames
+    from daemon_process import Listener, mp4_frames
 
     listener = Listener()
     record, out = tmp_path / "spout.json", tmp_path / "set.mp4"

@@ -4,11 +4,10 @@ import zipfile
 import pytest
 import torch
 
+from conftest import make_decoder
 from latentvj.daemon.show.bundle import ShowError, load_manifest, resolve_show_path
 from latentvj.daemon.show.pack import create_show, show_info
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
-
-from conftest import make_decoder
 
 CPU = RuntimeOptions(torch.device("cpu"))
 

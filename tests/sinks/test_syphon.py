@@ -2,15 +2,14 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import drive_sink, free_port
+from conftest import TESTS, drive_sink, free_port
 from latentvj.daemon.sinks import make_sink
 
-LAUNCH = Path(__file__).parent / "fakes" / "launch.py"
+LAUNCH = TESTS / "fakes" / "launch.py"
 
 
 def test_frames_are_published_flipped_from_one_texture(fake_syphon):

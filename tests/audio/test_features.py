@@ -1,6 +1,10 @@
 import numpy as np
 
-from latentvj.daemon.audio.features import FEATURE_NAMES, FeaturesEncoder, features_of_signal
+from latentvj.daemon.audio.features import (
+    FEATURE_NAMES,
+    FeaturesEncoder,
+    features_of_signal,
+)
 
 
 def _signal(n=44100 * 2):

@@ -1,17 +1,16 @@
 """OSCQuery JSON from real HTTP GETs on loopback, in process and from the running daemon."""
 import json
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from conftest import free_port
+from daemon_process import LATENTVJ, wait_ready
+from latentvj.daemon.control.oscquery import OscQuery
 from latentvj.daemon.control.state import Control
 from latentvj.daemon.control.vocabulary import ADDRESSES, RANGES
-from latentvj.daemon.control.oscquery import OscQuery
-from test_cli import LATENTVJ, wait_ready
 
 
 def get(base, path):

@@ -2,11 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from latentvj.daemon.config import ConfigError
-from latentvj.daemon.show.frame_decoder import FrameDecoder
-from latentvj.daemon.show.device import pick_device
-
 from conftest import make_decoder
+from latentvj.daemon.config import ConfigError
+from latentvj.daemon.show.device import pick_device
+from latentvj.daemon.show.frame_decoder import FrameDecoder
 
 CPU = torch.device("cpu")
 

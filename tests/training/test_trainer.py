@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from conftest import train_run
-from latentvj.training.dataset import DatasetError
 from latentvj.training.checkpoint import load_checkpoint
+from latentvj.training.dataset import DatasetError
 
 
 def _cmd(data, out, arch, *extra):

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from latentvj.training.synthetic import procedural_track, write_music_video
-from latentvj.training.video_io import VideoError, crop_resize, iter_audio, iter_frames, probe
+from latentvj.training.video_io import (
+    VideoError,
+    crop_resize,
+    iter_audio,
+    iter_frames,
+    probe,
+)
 
 
 def test_probe_and_streams(music_videos):

@@ -11,7 +11,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from conftest import free_port
-from test_cli import wait_ready
+from daemon_process import wait_ready
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulseaudio") is None or shutil.which("paplay") is None,

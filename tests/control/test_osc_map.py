@@ -7,12 +7,12 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from conftest import REPO
 from latentvj.daemon.audio.features import FEATURE_NAMES
 from latentvj.daemon.control.osc_map import MapError, load_map
 from latentvj.daemon.control.osc_out import OscOut
-from pathlib import Path
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "resolume.toml"
+EXAMPLE = REPO / "examples" / "resolume.toml"
 
 GOOD = """target = "127.0.0.1:{port}"
 rate = 30
@@ -121,7 +121,7 @@ def test_reload_keeps_the_running_map_when_the_new_one_is_bad(tmp_path):
     import sys
 
     from conftest import free_port
-    from test_cli import Listener, wait_ready
+    from daemon_process import Listener, wait_ready
 
     listener = Listener()
     path = write(tmp_path, GOOD.format(port=listener.port))
