@@ -4,7 +4,6 @@ import torch
 
 from conftest import make_decoder
 from latentvj.daemon.config import ConfigError
-from latentvj.daemon.show.device import pick_device
 from latentvj.daemon.show.frame_decoder import FrameDecoder
 
 CPU = torch.device("cpu")
@@ -36,15 +35,6 @@ def test_context_window_is_passed_as_batch_context_dim(tmp_path):
     window[0] = 5.0  # the oldest frame of the window matters too
     dec.decode(window, b)
     assert not np.array_equal(a, b)
-
-
-def test_device_choice():
-    assert pick_device("cpu") == CPU
-    assert pick_device("auto").type in ("cpu", "cuda", "mps")
-    if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="cuda"):
-            pick_device("cuda")
-
 
 
 def test_device_frames_need_a_gpu(small_decoder):
