@@ -16,10 +16,10 @@ import torch
 
 from .audio.sources import open_input
 from .config import ConfigError, RunConfig, is_loopback, parse_host_port
+from .control.map_files import MapError
 from .control.midi_input import MidiInput
 from .control.midi_map import Binding, MidiMap, load_midi_map
 from .control.osc_map import load_map
-from .control.map_files import MapError
 from .control.osc_out import OscOut
 from .control.osc_server import ControlDispatcher, ControlServer
 from .control.oscquery import OscQuery

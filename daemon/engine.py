@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from .audio.hop_stream import HopStream
-from .control.state import Control, ControlError
 from .control.osc_out import OscOut
+from .control.state import Control, ControlError
 from .engine_options import EngineOptions, latency_seconds
 from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot

@@ -38,6 +38,15 @@ def track_wav(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def track_mono(track_wav) -> np.ndarray:
+    """The same track mixed down as the daemon does: (n,) float32 at 44.1 kHz."""
+    from latentvj.daemon.audio.files import load_audio
+
+    audio, _ = load_audio(track_wav, SR)
+    return audio.mean(axis=1).astype(np.float32)
+
+
 def make_decoder(path: Path, latent_dim: int, size: int = 32, context: int = 1) -> Path:
     torch.manual_seed(0)
     model = LatentDecoder(latent_dim, context, size, size).eval()

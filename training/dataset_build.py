@@ -26,11 +26,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from latentvj.daemon.toml_io import dumps_toml, load_toml
 from latentvj.daemon.audio.features import FeaturesEncoder, feature_names
 from latentvj.daemon.latent_clock import LatentClock
-from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.daemon.show.bundle import ShowError, sha256_of
+from latentvj.daemon.show.rave_encoder import RaveEncoder
+from latentvj.daemon.toml_io import dumps_toml, load_toml
 
 from .dataset import DATASET_FORMAT, MANIFEST, DatasetError, heldout_mask
 from .video_io import VideoError, iter_audio, iter_frames, probe

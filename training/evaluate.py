@@ -15,7 +15,13 @@ import numpy as np
 import torch
 from pytorch_msssim import ssim
 
-from latentvj.daemon.show.bundle import ShowError, load_manifest, resolve_show_path, sha256_of, verify_checksums
+from latentvj.daemon.show.bundle import (
+    ShowError,
+    load_manifest,
+    resolve_show_path,
+    sha256_of,
+    verify_checksums,
+)
 from latentvj.daemon.show.torchscript import load_torchscript
 
 from .checkpoint import CHECKPOINT, load_model

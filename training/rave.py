@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.daemon.show.bundle import ShowError
+from latentvj.daemon.show.rave_encoder import RaveEncoder
 
 from .dataset import DatasetError
 

@@ -38,7 +38,7 @@ class HopStream:
         mono = mixdown(block, self.channel)
         if self._resampler is not None:
             mono = self._resampler.resample_chunk(mono)
-        if self._fill + len(mono) > len(self._buf):  # only a block larger than the buffer gets here
+        if self._fill + len(mono) > len(self._buf):  # a block near the buffer's size: grow once, keep it
             self._buf = np.concatenate([self._buf, np.zeros(len(mono), np.float32)])
         self._buf[self._fill : self._fill + len(mono)] = mono
         self._fill += len(mono)

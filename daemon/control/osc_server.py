@@ -14,9 +14,9 @@ import threading
 import time
 
 from pythonosc import osc_packet
-from pythonosc.parsing import osc_types
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
+from pythonosc.parsing import osc_types
 
 from .state import ControlError
 from .vocabulary import ERROR_ADDRESS, ControlHandlers

@@ -15,7 +15,13 @@ import torch
 
 from ..audio.features import FeaturesEncoder, feature_names
 from ..audio.files import load_audio
-from .bundle import MANIFEST, ShowError, load_manifest, resolve_show_path, write_manifest
+from .bundle import (
+    MANIFEST,
+    ShowError,
+    load_manifest,
+    resolve_show_path,
+    write_manifest,
+)
 from .rave_encoder import RaveEncoder
 from .runtime import RuntimeOptions, ShowRuntime
 from .torchscript import load_torchscript
@@ -70,8 +76,9 @@ def create_show(
 
     Latent stats: `stats` (mean, std) as training measured them, else from `calibrate` audio.
     """
-    if out.exists() and any(out.iterdir()):
-        raise ShowError(f"{out}: exists and is not empty; choose a new folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ShowError(f"{out}: exists and is not an empty folder; choose a new folder")
+    made_out = not out.exists()  # an empty folder the user made stays theirs if packing fails
     if encoder is not None:
         enc = RaveEncoder(encoder, torch.device("cpu"), deterministic=True)
         enc.warmup(8)
@@ -111,7 +118,12 @@ def create_show(
         )
         ShowRuntime.load(out, RuntimeOptions(torch.device("cpu")))  # what we wrote must play
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)  # never leave a half-written bundle behind
+        # never leave a half-written bundle behind
+        if made_out:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for name in ("encoder.ts", "decoder.ts", MANIFEST, f"{MANIFEST}.tmp"):
+                (out / name).unlink(missing_ok=True)
         raise
     return out
 

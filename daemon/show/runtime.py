@@ -15,7 +15,13 @@ import torch
 
 from ..audio.features import FeaturesEncoder
 from ..latent_clock import LatentClock
-from .bundle import Manifest, ShowError, load_manifest, resolve_show_path, verify_checksums
+from .bundle import (
+    Manifest,
+    ShowError,
+    load_manifest,
+    resolve_show_path,
+    verify_checksums,
+)
 from .frame_decoder import FrameDecoder
 from .rave_encoder import RaveEncoder
 

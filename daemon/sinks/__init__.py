@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from .base import Sink, SinkError, SinkRunner, StreamInfo
-from .catalog import KINDS, SINK_HELP, default_sinks, make_sink, parse_spec, report, unusable_reason
+from .catalog import (
+           KINDS,
+           SINK_HELP,
+           default_sinks,
+           make_sink,
+           parse_spec,
+           report,
+           unusable_reason,
+)
 from .null import NullSink
 from .sink_set import FramePool, SinkSet
 

@@ -1,0 +1,140 @@
+"""ShowRuntime: encoding onto the clock, the rest state, the decoder-latent mapping, sizes."""
+import numpy as np
+import pytest
+import torch
+
+from latentvj.daemon.audio.features import FeaturesEncoder
+from latentvj.daemon.show.pack import create_show
+from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+
+CPU = RuntimeOptions(torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def biased_show(tmp_path_factory, small_decoder):
+    """A features show with a known mapping (non-zero bias) and given latent stats."""
+    rng = np.random.default_rng(5)
+    weight = rng.standard_normal((8, 6))
+    bias = rng.standard_normal(8)
+    out = tmp_path_factory.mktemp("biased") / "show"
+    stats = (rng.standard_normal(6) * 10, rng.uniform(1, 5, 6))
+    create_show(out, small_decoder, encoder=None, mapping={"weight": weight, "bias": bias}, stats=stats)
+    return out, weight, bias
+
+
+def show_path(name, request):
+    return "demo" if name == "demo" else request.getfixturevalue("features_show")
+
+
+def rows_of(rt, track_mono, hops, reset=True):
+    """Encode `hops` hops (from a reset state) and read every row back off a holding clock."""
+    if reset:
+        rt.reset()
+    clock = rt.new_clock(0.0, interpolate=False)
+    for i in range(hops):
+        rt.encode_hop(track_mono[i * rt.hop : (i + 1) * rt.hop])
+    rows = np.zeros((hops, rt.encoder_dim + rt.n_features), np.float32)
+    for n in range(hops):
+        assert clock.sample(clock.stamp(n), rows[n])
+    return rows
+
+
+@pytest.mark.parametrize("name", ["features", "demo"])
+def test_encode_hop_pushes_one_row_per_hop(name, request, track_mono):
+    rt = ShowRuntime.load(show_path(name, request), CPU)
+    clock = rt.new_clock(0.0)
+    assert clock.count == 0
+    for i in range(5):
+        rt.encode_hop(track_mono[i * rt.hop : (i + 1) * rt.hop])
+        assert clock.count == i + 1
+    assert clock.newest_time() == pytest.approx(5 * rt.period)
+    assert rt.period == rt.hop / rt.sample_rate
+
+
+@pytest.mark.parametrize("name", ["features", "demo"])
+def test_the_same_audio_from_a_reset_gives_the_same_rows(name, request, track_mono):
+    rt = ShowRuntime.load(show_path(name, request), CPU)
+    hops = 24
+    a = rows_of(rt, track_mono, hops)
+    b = rows_of(rt, track_mono, hops)
+    np.testing.assert_array_equal(a, b)
+    c = rows_of(rt, track_mono, hops, reset=False)  # the encoder still holds the last audio's state
+    assert not np.array_equal(a[0], c[0])
+    assert np.ptp(a[:, : rt.encoder_dim], axis=0).max() > 0.1  # the rows follow the music
+    # the features part is the features encoder's own output over the same audio
+    f = FeaturesEncoder(rt.sample_rate, rt.hop)
+    want = np.stack([f.encode_hop(track_mono[i * rt.hop : (i + 1) * rt.hop]) for i in range(hops)])
+    np.testing.assert_allclose(a[:, rt.encoder_dim :], want, rtol=1e-6)
+
+
+def test_rows_are_standardised_with_the_manifest_stats(features_show, track_mono):
+    rt = ShowRuntime.load(features_show, CPU)
+    hops = 16
+    rows = rows_of(rt, track_mono, hops)
+    m = rt.manifest
+    np.testing.assert_allclose(rows[:, :6], (rows[:, 6:] - m.latent_mean) / m.latent_std, rtol=1e-4, atol=1e-5)
+
+
+def test_rest_state_of_a_features_show_is_silence_standardised(features_show):
+    rt = ShowRuntime.load(features_show, CPU)
+    clock = rt.new_clock(0.0)
+    rest = np.full(rt.encoder_dim + rt.n_features, np.nan, np.float32)
+    assert clock.sample(0.0, rest)
+    silence = FeaturesEncoder(rt.sample_rate, rt.hop).encode_hop(np.zeros(rt.hop, np.float32))
+    m = rt.manifest
+    np.testing.assert_allclose(rest[6:], silence, rtol=1e-6)
+    np.testing.assert_allclose(rest[:6], (silence - m.latent_mean) / m.latent_std, rtol=1e-5, atol=1e-6)
+    assert np.abs(rest[:6]).max() > 0.5  # silence is far from the music's mean: not trivially zero
+
+
+def test_rest_state_of_a_rave_show_is_the_mean_latent():
+    rt = ShowRuntime.load("demo", CPU)
+    rest = np.full(rt.encoder_dim + rt.n_features, np.nan, np.float32)
+    rt.new_clock(0.0).sample(0.0, rest)
+    np.testing.assert_array_equal(rest[:8], 0.0)
+    silence = FeaturesEncoder(rt.sample_rate, rt.hop).encode_hop(np.zeros(rt.hop, np.float32))
+    np.testing.assert_allclose(rest[8:], silence, rtol=1e-6)
+
+
+def test_to_decoder_latent_applies_the_mapping(biased_show):
+    path, weight, bias = biased_show
+    rt = ShowRuntime.load(path, CPU)
+    assert (rt.encoder_dim, rt.latent_dim) == (6, 8)
+    z = np.random.default_rng(0).standard_normal(6).astype(np.float32)
+    out = np.zeros(8, np.float32)
+    rt.to_decoder_latent(z, out)
+    np.testing.assert_allclose(out, weight @ z + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_the_fixture_features_show_maps_with_its_weight(features_show):
+    rt = ShowRuntime.load(features_show, CPU)
+    weight = np.random.default_rng(0).standard_normal((8, 6)) * 0.5  # as conftest made it, bias 0
+    z = np.linspace(-2, 2, 6).astype(np.float32)
+    out = np.zeros(8, np.float32)
+    rt.to_decoder_latent(z, out)
+    np.testing.assert_allclose(out, weight @ z, rtol=1e-5, atol=1e-6)
+
+
+def test_to_decoder_latent_is_the_identity_for_a_latent_show():
+    rt = ShowRuntime.load("demo", CPU)
+    z = np.arange(8, dtype=np.float32) - 3.5
+    out = np.zeros(8, np.float32)
+    rt.to_decoder_latent(z, out)
+    np.testing.assert_array_equal(out, z)
+
+
+def test_describe_names_the_show(features_show):
+    demo = ShowRuntime.load("demo", CPU).describe()
+    assert "show 'demo'" in demo and "rave encoder 8-d" in demo and "256x256" in demo
+    feat = ShowRuntime.load(features_show, CPU).describe()
+    assert "show 'features'" in feat and "features encoder 6-d" in feat and "vae decoder 8-d -> 32x32" in feat
+
+
+@pytest.mark.parametrize("name", ["features", "demo"])
+def test_an_output_size_resizes_the_decoder(name, request):
+    rt = ShowRuntime.load(show_path(name, request), RuntimeOptions(torch.device("cpu"), size=(48, 40)))
+    assert (rt.decoder.width, rt.decoder.height) == (48, 40)
+    assert "-> 48x40" in rt.describe()
+    frame = np.zeros((40, 48, 4), np.uint8)
+    rt.decoder.decode(np.zeros((rt.context, rt.latent_dim), np.float32), frame)
+    assert (frame[..., 3] == 255).all() and frame[..., :3].any()
