@@ -105,12 +105,14 @@ class Daemon:
             self.stop()
 
     def start(self) -> None:
+        """The control server starts last: once it answers /latentvj/ping, everything else is up
+        (frames, MIDI, the OSCQuery port), so a controller that waits for the pong finds it all."""
         cfg = self.cfg
+        self.oscquery = self._start_oscquery()
         self.engine.start()
-        self.server.start()
         if self.midi is not None:
             self.midi.start()
-        self.oscquery = self._start_oscquery()
+        self.server.start()
         log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
                  getattr(self.source, "name", cfg.input), ", ".join(self.sink_specs), cfg.osc_in,
                  ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3)
