@@ -139,3 +139,33 @@ def write_audio(path: Path, mono: np.ndarray, sr: int) -> None:
             c.mux(p)
         for p in s.encode(None):
             c.mux(p)
+
+
+def drum_pattern(sr: int = 44100, seconds: float = 16.0, bpm: float = 128.0,
+                 seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A kick on 1 and 3, a snare on 2 and 4, a hat on every off-beat, over a faint noise bed:
+    ((n,) float32, {"kick"|"snare"|"hat": hit times in seconds}). For testing onset detection."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+
+    def kick() -> np.ndarray:
+        t = np.arange(int(0.25 * sr)) / sr
+        return 0.8 * np.sin(2 * np.pi * np.cumsum(50 + 100 * np.exp(-t * 30)) / sr) * np.exp(-t * 10)
+
+    def snare() -> np.ndarray:
+        t = np.arange(int(0.15 * sr)) / sr
+        return (0.35 * np.diff(rng.standard_normal(len(t) + 1)) + 0.12 * np.sin(2 * np.pi * 200 * t)) * np.exp(-t * 25)
+
+    def hat() -> np.ndarray:
+        n = int(0.04 * sr)
+        return 0.12 * np.diff(rng.standard_normal(n + 2), 2) * np.exp(-np.arange(n) / sr * 90)
+
+    y = 0.01 * rng.standard_normal(int((seconds + 1) * sr))
+    hits: dict[str, list[float]] = {"kick": [], "snare": [], "hat": []}
+    for b in range(int(seconds / beat)):
+        drum, sound = ("kick", kick) if b % 2 == 0 else ("snare", snare)
+        for name, t, s in ((drum, b * beat, sound()), ("hat", b * beat + beat / 2, hat())):
+            i = int(round(t * sr))
+            y[i : i + len(s)] += s[: len(y) - i]
+            hits[name].append(t)
+    return y.astype(np.float32), {k: np.asarray(v) for k, v in hits.items()}

@@ -1,0 +1,73 @@
+"""The music stream: on every fine hop, the music features, the beat tracker's state and which
+one-shot events started in that hop. This is what `/latentvj/features`, `/latentvj/beat` and
+`/latentvj/onset/*` publish and what a show's conditioning can read.
+
+Row layout (STREAM_NAMES): the MUSIC_FEATURE_NAMES, then tempo (bpm, 0 until locked),
+beat_phase and bar_phase (0..1, 0 on the beat), beat_confidence (0..1).
+
+Events are band onsets with a rule each, as audio-reactive tools define kick / snare / hat. A band
+fires when its onset strength crosses its adaptive threshold (onset_events.py) and the hop's
+band strengths K (kick), S (snare), H (hat) have that drum's shape:
+- kick: low without highs, H < K / 4;
+- snare: broadband, S >= K / 5, S >= H / 4 and H >= max(K, S) / 4;
+- hat: highs alone, max(K, S) < H / 2.
+(The kick band's few FFT bins make its values the largest, hence the unequal ratios.) They are
+heuristics measured on synthetic kits, not a drum classifier: a hit that lands with another may
+be reported as one of the two.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .beat_tracker import BeatTracker
+from .music_features import MUSIC_FEATURE_NAMES, MusicFeatures
+
+STREAM_NAMES = (*MUSIC_FEATURE_NAMES, "tempo", "beat_phase", "bar_phase", "beat_confidence")
+EVENTS = ("beat", "kick", "snare", "hat")  # bit k of `events` is EVENTS[k]
+_ONSET = MUSIC_FEATURE_NAMES.index("onset")
+_BANDS = [MUSIC_FEATURE_NAMES.index(f"onset_{b}") for b in EVENTS[1:]]
+
+
+def _shapes(k: float, s: float, h: float) -> tuple[bool, bool, bool]:
+    """Whether the hop's band strengths look like a kick, a snare, a hat (module docstring)."""
+    return h < 0.25 * k, s >= 0.2 * k and s >= 0.25 * h and h >= 0.25 * max(k, s), max(k, s) < 0.5 * h
+
+
+class MusicAnalysis:
+    def __init__(self, sample_rate: int, hop: int | None = None) -> None:
+        from .onset_events import OnsetEvents
+
+        self.features = MusicFeatures(sample_rate, hop)
+        self.sample_rate = sample_rate
+        self.hop = self.features.hop
+        self.frame_rate = sample_rate / self.hop
+        self.dim = len(STREAM_NAMES)
+        self._beats = BeatTracker(self.frame_rate)
+        self._onsets = [OnsetEvents(self.frame_rate) for _ in _BANDS]
+        self.row = np.zeros(self.dim, dtype=np.float32)  # the newest hop's row
+        self.events = 0  # bits of EVENTS that started in the newest hop
+
+    def encode_hop(self, mono: np.ndarray) -> np.ndarray:
+        """mono: (hop,) float32 -> the stream's row (dim,), a buffer reused every hop."""
+        f = self.features.encode_hop(mono)
+        bt = self._beats
+        # kicks carry the beat in most music a VJ plays to; the overall onset keeps clicks and
+        # kick-less sections in
+        events = int(bt.push(0.5 * (float(f[_ONSET]) + float(f[_BANDS[0]]))))
+        strengths = [float(f[i]) for i in _BANDS]
+        for k, (detector, strength, shaped) in enumerate(zip(self._onsets, strengths, _shapes(*strengths))):
+            if detector.push(strength, shaped):
+                events |= 2 << k
+        row = self.row
+        row[: len(f)] = f
+        row[len(f) :] = (bt.tempo, bt.phase(), bt.bar_phase(), bt.confidence)
+        self.events = events
+        return row
+
+    def reset(self) -> None:
+        self.features.reset()
+        self._beats = BeatTracker(self.frame_rate)
+        for d in self._onsets:
+            d.reset()
+        self.row[:] = 0.0
+        self.events = 0
