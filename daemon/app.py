@@ -73,7 +73,7 @@ class Daemon:
         self.control = Control(rt.latent_dim, Path(cfg.preset_dir).expanduser())
         maps = [load_map(p, rt.latent_dim) for p in cfg.osc_map]
         self.osc_out = OscOut(targets, cfg.fps, cfg.latent_rate, cfg.features_rate, cfg.status_rate,
-                              cfg.osc_per_dim, maps)
+                              cfg.osc_per_dim, maps, cfg.beat_rate, cfg.onset_events)
         max_frames = round(cfg.duration * cfg.fps) if cfg.duration else None
         self.engine = LiveEngine(self.source, rt, self.control, sinks, self.osc_out,
                                  EngineOptions.from_config(cfg, max_frames), opts)

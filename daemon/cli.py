@@ -153,6 +153,8 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channel", type=int, default=S, help="use this input channel (default: mix all down)")
     p.add_argument("--latency-margin-ms", type=float, default=S,
                    help="added to one hop to make the fixed audio->picture offset (default 20)")
+    p.add_argument("--features-latency-ms", type=float, default=S,
+                   help="the music stream's audio->picture offset (default 12): a fine hop, a block, a poll")
     p.add_argument("--interpolation", default=S, choices=["linear", "hold"],
                    help="linear (default): smooth, one hop more latency; hold: each latent until the next")
     p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
@@ -205,6 +207,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--latent-rate", type=float, default=S, help="Hz of /latentvj/latent (default 30)")
     run.add_argument("--features-rate", type=float, default=S, help="Hz of /latentvj/features (default 30)")
     run.add_argument("--status-rate", type=float, default=S, help="Hz of /latentvj/status (default 2)")
+    run.add_argument("--beat-rate", type=float, default=S, help="Hz of /latentvj/beat (default 30; 0 off)")
+    run.add_argument("--no-onset-events", dest="onset_events", action="store_false", default=S,
+                     help="do not send /latentvj/onset/beat|kick|snare|hat")
     run.add_argument("--preset-dir", default=S, help="folder of control presets")
     run.add_argument("--duration", type=float, default=S, help="stop after this many seconds")
     run.set_defaults(func=cmd_run)

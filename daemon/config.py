@@ -40,6 +40,8 @@ class RunConfig:
     midi_map: str | None = None  # MIDI map file (midi_map.py)
     latent_rate: float = 30.0
     features_rate: float = 30.0
+    beat_rate: float = 30.0
+    onset_events: bool = True  # /latentvj/onset/* the moment each is detected
     status_rate: float = 2.0
     fps: float = 30.0
     device: str = "auto"
@@ -52,6 +54,7 @@ class RunConfig:
     input_rate: int | None = None
     input_channels: int | None = None
     latency_margin_ms: float = 20.0
+    features_latency_ms: float = 12.0
     interpolation: str = "linear"
     preset_dir: str = field(default_factory=default_preset_dir)
     threads: int | None = None
@@ -65,8 +68,8 @@ class RunConfig:
             raise ConfigError(f"duration {self.duration}: expected a positive number of seconds")
         if self.interpolation not in ("linear", "hold"):
             raise ConfigError(f"interpolation {self.interpolation!r}: expected linear or hold")
-        if self.latency_margin_ms < 0:
-            raise ConfigError("latency_margin_ms must be >= 0")
+        if self.latency_margin_ms < 0 or self.features_latency_ms < 0:
+            raise ConfigError("latency_margin_ms and features_latency_ms must be >= 0")
         if self.size is not None:
             parse_size(self.size)
         if self.midi_map and not self.midi:

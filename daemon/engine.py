@@ -1,7 +1,9 @@
 """The live engine: an encoder thread and a render thread around one AudioSource.
 
     source --ring--> encoder thread: HopStream (mixdown, resample, hops) -> ShowRuntime.encode_hop -> clock
+                                      fine HopStream -> encode_music_hop -> music clock; onsets -> OSC at once
     render thread, fps grid: clock.sample(media time - latency) -> controls -> decoder -> sinks, OSC
+                             music_clock.sample(media time - features latency) -> OSC
 
 The renderer never waits on audio: it renders the fps grid from wall time, holding the newest
 latent when audio is late or gone. A frame that cannot start within its slot is dropped (the
@@ -71,6 +73,8 @@ class LiveEngine:
         self._last_frame = self.pool.next()
         self.lost_frames = 0
         self._hops = HopStream(source.sample_rate, opts.channel)
+        self._fine = HopStream(source.sample_rate, opts.channel)  # the music stream's own hops
+        self.fast_latency = opts.features_latency_ms / 1e3
         self._pending: LatestSlot[ShowRuntime] = LatestSlot()  # loaded on a control thread, installed by the encoder
         self._switch_lock = threading.Lock()
         self._stop = threading.Event()
@@ -124,6 +128,7 @@ class LiveEngine:
         self.runtime.reset()
         self.runtime.new_clock(0.0, self.opts.interpolate)
         self._hops.reset(self.runtime.sample_rate, self.runtime.hop)
+        self._fine.reset(self.runtime.sample_rate, self.runtime.music.hop)
         self.sinks.start()
         self.stats.started = time.monotonic()
         self.source.start(at=self.stats.started)
@@ -143,12 +148,14 @@ class LiveEngine:
         rt.reset()
         rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate)
         self._hops.reset(rt.sample_rate, rt.hop)
+        self._fine.reset(rt.sample_rate, rt.music.hop)
         self.runtime = rt  # the renderer picks it up at its next frame
 
     def _encode_loop(self) -> None:
         ring = self.source.ring
         block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
-        hops = self._hops
+        hops, fine = self._hops, self._fine
+        osc = self.osc_out
         lost_seen = 0
         next_check = 0.0
         while not self._stop.is_set():
@@ -162,7 +169,9 @@ class LiveEngine:
                 lost_seen = ring.lost
                 self._src_frames += lost
                 self.lost_frames += lost
-                rt.clock.skip(int(lost * rt.sample_rate / self.source.sample_rate) // rt.hop)
+                lost_show = int(lost * rt.sample_rate / self.source.sample_rate)
+                rt.clock.skip(lost_show // rt.hop)
+                rt.music_clock.skip(lost_show // rt.music.hop)
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + CHECK_EVERY_S
@@ -175,6 +184,11 @@ class LiveEngine:
             self._src_frames += n
             if self.sinks.wants_audio:
                 self.sinks.audio(block[:n].copy())
+            fine.push(block[:n])
+            while (mono := fine.next_hop()) is not None:  # the fast path first: it must not wait for RAVE
+                events = rt.encode_music_hop(mono)
+                if events and osc is not None:
+                    osc.events(events)
             hops.push(block[:n])
             while (mono := hops.next_hop()) is not None:
                 t = time.perf_counter()
@@ -225,7 +239,8 @@ class LiveEngine:
             media = j / fps if paced else self.source.media_time(due)
             prev, frame = self._last_frame, self.pool.next()
             try:
-                if not self.pipeline.make(media - self.latency, frame) and not self.source.finished:
+                if not self.pipeline.make(media - self.latency, frame, media - self.fast_latency) \
+                        and not self.source.finished:
                     stats.late += 1  # (after a file's end, holding the last latent is expected)
                     if len(self.late_frames) < 1000:
                         self.late_frames.append(j)
@@ -244,7 +259,7 @@ class LiveEngine:
             stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms,
                          rt.decoder.rgba_ms, done)
             if self.osc_out is not None:
-                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.features,
+                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music,
                                      (self.current_fps(), (done - due + self.latency) * 1e3, stats.dropped))
             j += 1
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class EngineOptions:
     fps: float = 30.0
     latency_margin_ms: float = 20.0  # on top of one hop: room for the audio block and the encoder
+    features_latency_ms: float = 12.0  # the music stream's offset: a fine hop, an audio block, a poll
     seed: int = 0
     channel: int | None = None  # None: mix all channels down
     sink_queue: int = 8
@@ -24,8 +25,8 @@ class EngineOptions:
 
     @classmethod
     def from_config(cls, cfg: RunConfig, max_frames: int | None = None) -> EngineOptions:
-        return cls(cfg.fps, cfg.latency_margin_ms, cfg.seed, cfg.channel, cfg.sink_queue, max_frames,
-                   interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture)
+        return cls(cfg.fps, cfg.latency_margin_ms, cfg.features_latency_ms, cfg.seed, cfg.channel, cfg.sink_queue,
+                   max_frames, interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture)
 
 
 def latency_seconds(rt: ShowRuntime, opts: EngineOptions) -> float:

@@ -2,6 +2,7 @@
 produce the same pixels for the same audio and seed.
 
     clock.sample(t) -> [z | features] -> show's mapping -> controls -> decoder window -> RGBA
+    music_clock.sample(t_music) -> music row (features, beat), for OSC now and conditioning later
 """
 from __future__ import annotations
 
@@ -28,11 +29,15 @@ class FramePipeline:
         self.latent = np.zeros(rt.latent_dim, dtype=np.float32)  # what the decoder got, newest
         self.features = self._row[rt.encoder_dim :]
         self._window = np.zeros((rt.context, rt.latent_dim), dtype=np.float32)  # (context, dim), newest last
+        self.music = np.zeros(rt.music.dim, dtype=np.float32)  # the music row at the frame's music time
 
-    def make(self, t_media: float, out: np.ndarray) -> bool:
-        """Render media time t_media into out (H, W, 4); False when the latent was late."""
+    def make(self, t_media: float, out: np.ndarray, t_music: float | None = None) -> bool:
+        """Render media time t_media into out (H, W, 4), reading the music stream at t_music
+        (its own, shorter offset); False when the latent was late."""
         rt = self.runtime
         fresh = rt.clock.sample(t_media, self._row)
+        if t_music is not None:
+            rt.music_clock.sample(t_music, self.music)
         rt.to_decoder_latent(self._row[: rt.encoder_dim], self._zin)
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
         if rt.context > 1:

@@ -58,6 +58,8 @@ def render(
     n_frames = frames if frames is not None else math.ceil(len(audio) * fps / rt.sample_rate - 1e-9)
     hop = rt.hop
     cursor = 0
+    fast = opts.features_latency_ms / 1e3
+    music_hop, music_cursor = rt.music.hop, 0
     sink_set.start()
     t0 = time.perf_counter()
     for j in range(n_frames):
@@ -68,8 +70,12 @@ def render(
             if sink_set.wants_audio:
                 sink_set.audio(audio[cursor : cursor + hop].copy())
             cursor += hop
+        t_music = j / fps - fast  # the music stream's rows are held: feed every row stamped by then
+        while rt.music_clock.newest_time() <= t_music - rt.music_period and music_cursor + music_hop <= len(mono):
+            rt.encode_music_hop(mono[music_cursor : music_cursor + music_hop])
+            music_cursor += music_hop
         frame = pool.next()
-        pipeline.make(t, frame)
+        pipeline.make(t, frame, t_music)
         sink_set.frame(frame, j)
         if progress is not None:
             progress(j + 1, n_frames)

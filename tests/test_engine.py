@@ -159,3 +159,41 @@ def test_rapid_show_switches_end_on_the_last_one(features_show):
         assert engine.stats.published > 0
     finally:
         engine.stop()
+
+
+def test_the_music_stream_reaches_osc_onsets_beat_and_features():
+    """A drum pattern at real-time pace: each hit's /latentvj/onset/* arrives, once, as it happens
+    (from the encoder thread); /latentvj/beat settles on the tempo; /latentvj/features has its 18."""
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import ThreadingOSCUDPServer
+
+    from latentvj.daemon.audio.music_features import MUSIC_FEATURE_NAMES
+    from latentvj.daemon.control.osc_out import OscOut
+    from latentvj.training.synthetic import drum_pattern
+
+    got: dict[str, list] = {}
+    d = Dispatcher()
+    d.set_default_handler(lambda address, *args: got.setdefault(address, []).append((time.monotonic(), args)))
+    server = ThreadingOSCUDPServer(("127.0.0.1", 0), d)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    audio, hits = drum_pattern(44100, 8.0, 128.0, seed=2)
+    source = PacedSource("drums", audio[:, None], 44100, loop=False)
+    osc = OscOut([server.server_address], fps=20, latent_rate=0, features_rate=10, status_rate=0, beat_rate=20,
+                 onset_events=True)
+    engine = LiveEngine(source, ShowRuntime.load("demo", CPU), Control(8), [MemorySink()], osc, EngineOptions(fps=20),
+                        CPU)
+    engine.start()
+    try:
+        engine.done.wait(timeout=15)
+        time.sleep(0.2)
+    finally:
+        engine.stop()
+        server.shutdown()
+        server.server_close()
+    for drum in ("kick", "snare", "hat"):
+        arrived = np.array([t for t, _ in got.get(f"/latentvj/onset/{drum}", [])]) - source.start_time
+        found = [np.any((arrived >= t) & (arrived < t + 0.1)) for t in hits[drum]]
+        assert np.mean(found) >= 0.9 and len(arrived) <= len(hits[drum]) + 2, (drum, np.mean(found), len(arrived))
+    phase, tempo, bar = got["/latentvj/beat"][-1][1]
+    assert tempo == pytest.approx(128.0, rel=0.01) and 0.0 <= phase < 1.0 and 0.0 <= bar < 1.0
+    assert all(len(args) == len(MUSIC_FEATURE_NAMES) for _, args in got["/latentvj/features"])

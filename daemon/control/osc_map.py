@@ -8,7 +8,7 @@ One TOML file per map:
     rate = 30                      # Hz, at most the frame rate (default: every frame)
 
     [[route]]
-    source = "latent/0"            # latent/<i> (as the decoder got it) or feature/<name>
+    source = "latent/0"            # latent/<i> (as the decoder got it) or feature/<name> (music_analysis.STREAM_NAMES)
     address = "/composition/layers/1/video/opacity"
     in = [-2.0, 2.0]               # the source's range; values outside are clamped
     out = [0.0, 1.0]               # what the range becomes (reversed ranges invert)
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.features import FEATURE_NAMES
+from ..audio.music_analysis import STREAM_NAMES
 from ..config import ConfigError, parse_host_port
 from ..suggest import did_you_mean
 from .map_files import CURVES, LineIndex, MapError, number_pair, read_map
@@ -79,11 +79,11 @@ def _source(text, latent_dim: int | None) -> tuple[str, int]:
             raise ValueError(f"source {text!r}: this show's latent has {latent_dim} dimensions (latent/0 .. "
                              f"latent/{latent_dim - 1})")
         return "latent", i
-    if kind == "feature" and name in FEATURE_NAMES:
-        return "feature", FEATURE_NAMES.index(name)
-    hint = did_you_mean(text, [f"feature/{n}" for n in FEATURE_NAMES] + ["latent/0"])
+    if kind == "feature" and name in STREAM_NAMES:
+        return "feature", STREAM_NAMES.index(name)
+    hint = did_you_mean(text, [f"feature/{n}" for n in STREAM_NAMES] + ["latent/0"])
     raise ValueError(f"source {text!r} is unknown{hint}; use latent/<i> or feature/<name> with name one of "
-                     f"{', '.join(FEATURE_NAMES)}")
+                     f"{', '.join(STREAM_NAMES)}")
 
 
 def _address(text) -> str:

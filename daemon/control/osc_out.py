@@ -1,9 +1,11 @@
-"""OSC out: latents, features and status to every --osc-out target, from the render thread.
+"""OSC out: latents, the music analysis and status to every --osc-out target.
 
 `/latentvj/latent` carries all dimensions in one message (what the decoder received this
 frame); `/latentvj/latent/<i>` one float each (opt-in, for hosts whose addresses take one
-value, like Resolume); `/latentvj/features` the audio features; `/latentvj/status` fps, latency
-in ms and dropped frames. Each stream has its own rate; sends never block and never raise.
+value, like Resolume); `/latentvj/features` the music features (MUSIC_FEATURE_NAMES, in that
+order); `/latentvj/beat` beat phase, tempo and bar phase; `/latentvj/status` fps, latency in ms
+and dropped frames: each from the render thread at its own rate. `/latentvj/onset/<event>` is sent
+from the encoder thread the moment the onset is detected. Sends never block and never raise.
 """
 from __future__ import annotations
 
@@ -12,6 +14,13 @@ import socket
 
 import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
+
+from ..audio.music_analysis import EVENTS, STREAM_NAMES
+from ..audio.music_features import MUSIC_FEATURE_NAMES
+
+N_FEATURES = len(MUSIC_FEATURE_NAMES)
+_TEMPO, _BEAT_PHASE, _BAR_PHASE = (STREAM_NAMES.index(n) for n in ("tempo", "beat_phase", "bar_phase"))
+ONSET_DGRAMS = [OscMessageBuilder(address=f"/latentvj/onset/{e}").build().dgram for e in EVENTS]  # built once
 
 log = logging.getLogger("latentvj.osc")
 
@@ -33,6 +42,8 @@ class OscOut:
         status_rate: float,
         per_dim: bool = False,
         maps: list | None = None,
+        beat_rate: float = 0.0,
+        onset_events: bool = False,
     ) -> None:
         self.targets = targets
         self.per_dim = per_dim
@@ -42,7 +53,9 @@ class OscOut:
             "latent": _every(fps, latent_rate),
             "features": _every(fps, features_rate),
             "status": _every(fps, status_rate),
+            "beat": _every(fps, beat_rate),
         }
+        self.onset_events = onset_events
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self.sent = 0
@@ -65,11 +78,19 @@ class OscOut:
             if self.send_errors in (1, 100, 10000):
                 log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, self.send_errors)
 
-    def publish(self, frame: int, latent: np.ndarray, features: np.ndarray, status: tuple[float, float, int]) -> None:
-        """latent: (dim,) as the decoder received it; features: (n_features,)."""
+    def events(self, bits: int) -> None:
+        """Encoder thread: one `/latentvj/onset/<event>` per bit of music_analysis.EVENTS set."""
+        if not self.onset_events:
+            return
+        for k, dgram in enumerate(ONSET_DGRAMS):
+            if bits & (1 << k):
+                self._send(dgram)
+
+    def publish(self, frame: int, latent: np.ndarray, music: np.ndarray, status: tuple[float, float, int]) -> None:
+        """latent: (dim,) as the decoder received it; music: the music row (STREAM_NAMES)."""
         for m, every in self._maps:
             if frame % every == 0:
-                for address, value in m.values(latent, features):
+                for address, value in m.values(latent, music):
                     self._send_to(m.target, _dgram(address, (value,)))
         if not self.targets:
             return
@@ -79,8 +100,11 @@ class OscOut:
             if self.per_dim:
                 for i, v in enumerate(latent.tolist()):
                     self._send(_dgram(f"/latentvj/latent/{i}", (v,)))
-        if e["features"] and frame % e["features"] == 0 and len(features):
-            self._send(_dgram("/latentvj/features", features.tolist()))
+        if e["features"] and frame % e["features"] == 0:
+            self._send(_dgram("/latentvj/features", music[:N_FEATURES].tolist()))
+        if e["beat"] and frame % e["beat"] == 0:
+            self._send(_dgram("/latentvj/beat", (float(music[_BEAT_PHASE]), float(music[_TEMPO]),
+                                                 float(music[_BAR_PHASE]))))
         if e["status"] and frame % e["status"] == 0:
             fps, latency_ms, dropped = status
             self._send(_dgram("/latentvj/status", (float(fps), float(latency_ms), int(dropped))))

@@ -2,6 +2,9 @@
 
 encoder output (encoder_dim) -> standardise with the show's stats -> [VAE: affine mapping]
 -> decoder latent (latent_dim), the space the controls work in and /latentvj/latent publishes.
+
+Beside it, on its own fine hop and its own clock, the music stream (audio/music_analysis.py):
+features, beat and onsets, which every show publishes and which must not wait for a RAVE hop.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 import torch
 
 from ..audio.features import FeaturesEncoder
+from ..audio.music_analysis import MusicAnalysis
 from ..latent_clock import LatentClock
 from .bundle import (
     Manifest,
@@ -69,6 +73,10 @@ class ShowRuntime:
         self._w = m.mapping_weight  # (latent_dim, encoder_dim) or None
         self._b = m.mapping_bias
         self.clock: LatentClock | None = None
+        self.music = MusicAnalysis(m.sample_rate)
+        self.music_period = self.music.hop / m.sample_rate  # seconds per music row
+        self.music_clock: LatentClock | None = None
+        self._no_features = np.zeros(0, dtype=np.float32)
         self.encode_ms = 0.0
 
     @classmethod
@@ -91,12 +99,15 @@ class ShowRuntime:
         self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
         self.reset()
         self._silence_features = self.features.encode_hop(silence).copy()
+        for _ in range(4):
+            self.music.encode_hop(silence[: self.music.hop])
         self.reset()
 
     def reset(self) -> None:
         self.encoder.reset()
         if self.features is not self.encoder:
             self.features.reset()
+        self.music.reset()
 
     def new_clock(self, t0: float, interpolate: bool = True) -> LatentClock:
         rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # [z | features] of silence
@@ -105,6 +116,8 @@ class ShowRuntime:
             rest[: self.encoder_dim] = (self._silence_features - self._mean) * self._inv_std
         self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
                                  interpolate=interpolate)
+        # music rows are held, never interpolated: an onset must not be smeared over a hop
+        self.music_clock = LatentClock(self.music.dim, 0, self.music_period, t0=t0, interpolate=False)
         return self.clock
 
     def encode_hop(self, mono: np.ndarray) -> None:
@@ -113,6 +126,12 @@ class ShowRuntime:
         f = z if self.features is self.encoder else self.features.encode_hop(mono)
         z = (z - self._mean) * self._inv_std
         self.clock.push(z, f)
+
+    def encode_music_hop(self, mono: np.ndarray) -> int:
+        """mono: (music.hop,) float32 -> one row pushed on the music clock; returns the event bits
+        (music_analysis.EVENTS) that started in this hop."""
+        self.music_clock.push(self.music.encode_hop(mono), self._no_features)
+        return self.music.events
 
     def to_decoder_latent(self, z: np.ndarray, out: np.ndarray) -> None:
         """z: (encoder_dim,) standardised -> out: (latent_dim,) before the controls."""
