@@ -7,6 +7,8 @@ frames before each click must have been still, so the decoder's settling is not 
 """
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import numpy as np
@@ -14,6 +16,7 @@ import torch
 
 from .audio.sources import PacedSource
 from .config import RunConfig
+from .control.osc_out import OscOut
 from .control.state import Control
 from .engine import LiveEngine
 from .engine_options import EngineOptions
@@ -83,20 +86,75 @@ class ChangeWatcher:
             self._still_count += 1
 
 
+class OnsetListener:
+    """Records when each /latentvj/onset/* datagram arrives on a loopback socket."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.arrived: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-onsets", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(512)
+            except socket.timeout:
+                continue
+            if data.startswith(b"/latentvj/onset/"):
+                self.arrived.append(time.monotonic())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        self.sock.close()
+
+
+def first_after(times: list[float], events: list[float], window: float = 0.2) -> list[float]:
+    """ms from each time to the first event within `window` after it."""
+    out = []
+    for t in times:
+        later = [e for e in events if t - 0.002 <= e < t + window]
+        if later:
+            out.append((later[0] - t) * 1e3)
+    return out
+
+
+def music_cost_alone(rt: ShowRuntime, audio: np.ndarray) -> float:
+    """CPU us per fine hop of the music stream on its own (no decoder beside it), over `audio`."""
+    hop = rt.music.hop
+    n = min(len(audio) // hop, 2000)
+    t = time.thread_time()
+    for k in range(n):
+        rt.music.encode_hop(audio[k * hop : (k + 1) * hop, 0])
+    rt.music.reset()
+    return (time.thread_time() - t) / max(n, 1) * 1e6
+
+
 def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> str:
     rt = ShowRuntime.load(cfg.show, opts)
     model_delay = encoder_delay_hops(rt)
     audio, clicks = click_track(rt.sample_rate, seconds)
+    alone_us = music_cost_alone(rt, audio)
     source = PacedSource("clicks", audio, rt.sample_rate, loop=False)
     watcher = ChangeWatcher()
     rt.decoder.profile = True  # split the network's time from the RGBA conversion and copy
     sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
-    engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, None,
+    listener = OnsetListener()
+    osc = OscOut([listener.sock.getsockname()], cfg.fps, 0, 0, 0, onset_events=True)
+    engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, osc,
                         EngineOptions.from_config(cfg), opts,
                         observer=watcher)
     engine.start()
     engine.pump_until(deadline=time.monotonic() + seconds + 1.0)
     engine.stop()
+    listener.close()
+    onset_ms = np.array(first_after([source.start_time + t for t in clicks], listener.arrived) or [np.nan])
+    music = engine.music_ms[: min(engine.music_hops, STAT_CAPACITY)]
+    music_share = music.mean() / (rt.music_period * 1e3) * 100 if len(music) else float("nan")
     s = engine.stats
     latencies = []
     for t in clicks:
@@ -127,5 +185,11 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         f"max {lat.max():.1f} ms  (target <= hop + frame = {target:.1f} ms)",
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "
         f"the daemon's fixed offset {engine.latency * 1e3:.1f} ms ({cfg.interpolation} interpolation)",
+        f"click->/latentvj/onset {np.sum(np.isfinite(onset_ms))}/{len(clicks)} clicks: median {np.median(onset_ms):.1f} ms, "
+        f"max {np.max(onset_ms):.1f} ms  (the music stream: fine hop {rt.music.hop} = {rt.music_period * 1e3:.1f} ms, "
+        f"sent from the encoder thread)",
+        f"music analysis       {music.mean() * 1e3 if len(music) else float('nan'):.0f} us CPU per fine hop = "
+        f"{music_share:.1f}% of one core beside the decoder; alone {alone_us:.0f} us = "
+        f"{alone_us / (rt.music_period * 1e6) * 100:.1f}%; frames read it {engine.fast_latency * 1e3:.0f} ms after the sound",
     ]
     return "\n".join(lines)

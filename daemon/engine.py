@@ -68,6 +68,8 @@ class LiveEngine:
         self.stats = RunStats()
         self.encoded_hops = 0
         self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop
+        self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time (not waits)
+        self.music_hops = 0
         self.decode_errors = 0
         self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
         self._last_frame = self.pool.next()
@@ -186,7 +188,10 @@ class LiveEngine:
                 self.sinks.audio(block[:n].copy())
             fine.push(block[:n])
             while (mono := fine.next_hop()) is not None:  # the fast path first: it must not wait for RAVE
+                t = time.thread_time()
                 events = rt.encode_music_hop(mono)
+                self.music_ms[self.music_hops % STAT_CAPACITY] = (time.thread_time() - t) * 1e3
+                self.music_hops += 1
                 if events and osc is not None:
                     osc.events(events)
             hops.push(block[:n])
