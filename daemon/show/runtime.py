@@ -99,8 +99,8 @@ class ShowRuntime:
         self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
         self.reset()
         self._silence_features = self.features.encode_hop(silence).copy()
-        for _ in range(4):
-            self.music.encode_hop(silence[: self.music.hop])
+        self.reset()
+        self._silence_music = self.music.encode_hop(silence[: self.music.hop]).copy()  # rest: what silence reads as
         self.reset()
 
     def reset(self) -> None:
@@ -117,7 +117,8 @@ class ShowRuntime:
         self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
                                  interpolate=interpolate)
         # music rows are held, never interpolated: an onset must not be smeared over a hop
-        self.music_clock = LatentClock(self.music.dim, 0, self.music_period, t0=t0, interpolate=False)
+        self.music_clock = LatentClock(self.music.dim, 0, self.music_period, t0=t0, rest=self._silence_music,
+                                       interpolate=False)
         return self.clock
 
     def encode_hop(self, mono: np.ndarray) -> None:

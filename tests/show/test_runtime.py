@@ -138,3 +138,15 @@ def test_an_output_size_resizes_the_decoder(name, request):
     frame = np.zeros((40, 48, 4), np.uint8)
     rt.decoder.decode(np.zeros((rt.context, rt.latent_dim), np.float32), frame)
     assert (frame[..., 3] == 255).all() and frame[..., :3].any()
+
+
+def test_the_music_stream_reads_silence_before_its_first_hop(features_show):
+    """Before any audio, /latentvj/features must say silence (-100 dB), not 0 dB."""
+    from latentvj.daemon.audio.music_analysis import STREAM_NAMES
+
+    rt = ShowRuntime.load(features_show, CPU)
+    rt.new_clock(0.0)
+    row = np.empty(rt.music.dim, np.float32)
+    rt.music_clock.sample(0.5, row)
+    assert row[STREAM_NAMES.index("loudness")] == pytest.approx(-100.0)
+    assert row[STREAM_NAMES.index("tempo")] == 0.0
