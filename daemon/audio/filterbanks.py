@@ -28,12 +28,17 @@ def mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return np.where(mel >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mel - _MIN_LOG_MEL)), _F_SP * mel)
 
 
+def _mel_edges(sample_rate: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
+    """(n_mels + 2,) Hz: each filter's left edge, centre and right edge are three in a row."""
+    fmax = sample_rate / 2 if fmax is None else fmax
+    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+
+
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0,
                    fmax: float | None = None) -> np.ndarray:
     """(n_mels, n_fft // 2 + 1) triangular filters, area-normalised (librosa's `norm='slaney'`)."""
-    fmax = sample_rate / 2 if fmax is None else fmax
     fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)  # (bins,)
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))  # (n_mels + 2,)
+    edges = _mel_edges(sample_rate, n_mels, fmin, fmax)
     width = np.diff(edges)
     ramps = np.subtract.outer(edges, fft_hz)  # (n_mels + 2, bins)
     lower = -ramps[:-2] / width[:-1, None]
@@ -68,5 +73,4 @@ def band_rows(filters_hz: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def mel_centres(sample_rate: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """(n_mels,) centre frequency in Hz of each filter of `mel_filterbank`."""
-    fmax = sample_rate / 2 if fmax is None else fmax
-    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))[1:-1]
+    return _mel_edges(sample_rate, n_mels, fmin, fmax)[1:-1]

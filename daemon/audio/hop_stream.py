@@ -12,8 +12,13 @@ import soxr
 
 
 def mixdown(block: np.ndarray, channel: int | None) -> np.ndarray:
-    """block: (n, channels) float32 -> (n,): one channel, or the mean of all (as training does)."""
-    return block[:, channel] if channel is not None else block.mean(axis=1)
+    """block: (n, channels) float32 -> (n,): one channel, or the mean of all (as training does).
+
+    NaN and infinite samples (a damaged file, a broken driver) become silence here, the one place
+    every encoder's audio passes, live and in render: one NaN would poison a streaming RAVE's
+    cached state for good."""
+    mono = block[:, channel] if channel is not None else block.mean(axis=1)
+    return mono if np.isfinite(mono).all() else np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class HopStream:

@@ -21,11 +21,18 @@ import numpy as np
 
 from .beat_tracker import BeatTracker
 from .music_features import MUSIC_FEATURE_NAMES, MusicFeatures
+from .onset_events import OnsetEvents
 
 STREAM_NAMES = (*MUSIC_FEATURE_NAMES, "tempo", "beat_phase", "bar_phase", "beat_confidence")
 EVENTS = ("beat", "kick", "snare", "hat")  # bit k of `events` is EVENTS[k]
 _ONSET = MUSIC_FEATURE_NAMES.index("onset")
 _BANDS = [MUSIC_FEATURE_NAMES.index(f"onset_{b}") for b in EVENTS[1:]]
+
+
+def beat_strength(features: np.ndarray) -> float:
+    """What the beat tracker hears in one hop: kicks carry the beat in most music a VJ plays to;
+    the overall onset keeps clicks and kick-less sections in. features: (..., MUSIC_FEATURE_NAMES)."""
+    return 0.5 * (float(features[_ONSET]) + float(features[_BANDS[0]]))
 
 
 def _shapes(k: float, s: float, h: float) -> tuple[bool, bool, bool]:
@@ -35,8 +42,6 @@ def _shapes(k: float, s: float, h: float) -> tuple[bool, bool, bool]:
 
 class MusicAnalysis:
     def __init__(self, sample_rate: int, hop: int | None = None) -> None:
-        from .onset_events import OnsetEvents
-
         self.features = MusicFeatures(sample_rate, hop)
         self.sample_rate = sample_rate
         self.hop = self.features.hop
@@ -51,9 +56,7 @@ class MusicAnalysis:
         """mono: (hop,) float32 -> the stream's row (dim,), a buffer reused every hop."""
         f = self.features.encode_hop(mono)
         bt = self._beats
-        # kicks carry the beat in most music a VJ plays to; the overall onset keeps clicks and
-        # kick-less sections in
-        events = int(bt.push(0.5 * (float(f[_ONSET]) + float(f[_BANDS[0]]))))
+        events = int(bt.push(beat_strength(f)))
         strengths = [float(f[i]) for i in _BANDS]
         for k, (detector, strength, shaped) in enumerate(zip(self._onsets, strengths, _shapes(*strengths))):
             if detector.push(strength, shaped):

@@ -30,7 +30,6 @@ CHROMA = slice(6, 18)  # where the pitch classes are in the vector
 MAX_HOP_S = 0.006  # the fine hop: at most 6 ms
 N_MELS = 40
 MIN_RATE, MAX_RATE = 16000, 192000
-SILENCE_DB = -100.0
 _POWER_FLOOR = 1e-10  # -100 dB: keeps logs finite in silence
 ONSET_GAIN = 100.0  # log(1 + 100 M): about linear below -40 dB full scale, logarithmic above
 

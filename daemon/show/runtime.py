@@ -76,6 +76,7 @@ class ShowRuntime:
         self.music = MusicAnalysis(m.sample_rate)
         self.music_period = self.music.hop / m.sample_rate  # seconds per music row
         self.music_clock: LatentClock | None = None
+        self._silence_music: np.ndarray | None = None  # set by warmup; None rests on zeros
         self._no_features = np.zeros(0, dtype=np.float32)
         self.encode_ms = 0.0
 

@@ -124,3 +124,16 @@ def test_reset_to_the_source_rate_stops_resampling():
     signal = stereo_noise(2 * HOP, seed=5)
     hops = push_blocks(s, signal, [700])
     np.testing.assert_array_equal(np.concatenate(hops), signal[:, 0])
+
+
+def test_nan_and_infinite_samples_reach_no_encoder():
+    from latentvj.daemon.audio.hop_stream import HopStream
+
+    hs = HopStream(44100, None)
+    hs.reset(44100, 256)
+    block = np.full((512, 2), 0.25, np.float32)
+    block[10:20, 0] = np.nan
+    block[30, 1] = np.inf
+    hs.push(block)
+    hops = [hs.next_hop().copy(), hs.next_hop().copy()]
+    assert all(np.isfinite(h).all() for h in hops) and hops[0][10] == 0.0 and hops[1][0] == 0.25
