@@ -113,9 +113,10 @@ class Daemon:
         if self.midi is not None:
             self.midi.start()
         self.server.start()
-        log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps, latency %.1f ms",
-                 getattr(self.source, "name", cfg.input), ", ".join(self.sink_specs), cfg.osc_in,
-                 ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3)
+        log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps; offsets: encoder clock %.1f ms, "
+                 "music stream %.1f ms", getattr(self.source, "name", cfg.input), ", ".join(self.sink_specs),
+                 cfg.osc_in, ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3,
+                 self.engine.fast_latency * 1e3)
 
     def _start_oscquery(self) -> OscQuery | None:
         """On loopback unless --oscquery names another interface; a taken port turns discovery
@@ -183,12 +184,18 @@ class Daemon:
         span = s.ended - s.started
         f50, f95, f99 = s.percentiles("frame_ms")
         l50, l95, l99 = s.percentiles("latency_ms")
+        rt = engine.runtime
+        per_stream = [f"{name} p50 {s.percentiles(arr, (50,))[0]:.1f} (offset {off * 1e3:.1f})"
+                      for name, arr, off, used in (("encoder", "clock_latency_ms", engine.latency, rt.uses_clock),
+                                                   ("music", "music_latency_ms", engine.fast_latency, rt.uses_music))
+                      if used]
         d50, _, d99 = s.percentiles("decode_ms")
         lines = [
             f"published {s.published} frames in {span:.1f} s ({s.fps():.2f} fps, target {engine.opts.fps:g}); "
             f"dropped {s.dropped}; held late latents {s.late}",
             f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
-            f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (fixed offset {engine.latency * 1e3:.1f} ms)",
+            f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (measured: publish time - capture of the "
+            f"newest audio the picture read; per stream: {', '.join(per_stream)})",
             f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
             f"audio          overflows {self.source.ring.overflows}, lost frames {engine.lost_frames}, "
             f"reconnects {getattr(self.source, 'reconnects', 0)}",

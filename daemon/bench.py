@@ -3,7 +3,9 @@
 The audio is silence with a short click every 1.37 s (after a 2 s lead-in), played at
 real-time pace like a sound card. Audio->frame latency is the wall time from the moment a click
 is due at the input to the first published frame that differs from the one before it; the
-frames before each click must have been still, so the decoder's settling is not counted.
+frames before each click must have been still, so the decoder's settling is not counted. The
+same is measured per conditioning stream: when each stream's part of the decoder's input first
+moved after the click (the music stream should move a frame or so after it, RAVE a hop later).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ LEAD_IN_S = 2.0
 CLICK_EVERY_S = 1.37  # not a multiple of the hop or the frame, so clicks land at all phases
 STILL_FRAMES = 3  # a click counts only if this many frames before it were unchanged
 CHANGE_LEVEL = 0.5  # mean absolute RGB change (0..255) that counts as "the frame changed"
+STREAM_CHANGE_LEVEL = 0.01  # mean absolute change of a stream's standardised input that counts as moved
 
 
 def click_track(sample_rate: int, seconds: float) -> tuple[np.ndarray, list[float]]:
@@ -59,23 +62,24 @@ def encoder_delay_hops(rt: ShowRuntime) -> float:
 
 
 class ChangeWatcher:
-    """Render-thread observer: when did each frame differ from the one before?"""
+    """When did a per-frame array (the picture, or a stream's part of the decoder input) differ
+    from the frame before's by more than `level` (mean absolute difference)?"""
 
-    def __init__(self) -> None:
+    def __init__(self, level: float = CHANGE_LEVEL) -> None:
+        self.level = level
         self.prev: np.ndarray | None = None
         self.changed_at: list[float] = []  # wall time of each changed frame
         self.still_since: list[float] = []  # for each changed frame, when the stillness before it began
         self._still_from = 0.0
         self._still_count = 0
 
-    def __call__(self, index: int, frame: np.ndarray, done: float) -> None:
-        rgb = frame[..., :3]
+    def see(self, x: np.ndarray, done: float) -> None:
         if self.prev is None:
-            self.prev = rgb.astype(np.int16)
+            self.prev = x.astype(np.float32)
             return
-        diff = float(np.abs(rgb.astype(np.int16) - self.prev).mean())
-        self.prev[...] = rgb
-        if diff > CHANGE_LEVEL:
+        diff = float(np.abs(x - self.prev).mean())
+        self.prev[...] = x
+        if diff > self.level:
             if self._still_count >= STILL_FRAMES:
                 self.changed_at.append(done)
                 self.still_since.append(self._still_from)
@@ -84,6 +88,21 @@ class ChangeWatcher:
             if self._still_count == 0:
                 self._still_from = done
             self._still_count += 1
+
+    def delays(self, clicks: list[float]) -> list[float]:
+        """ms from each click to the first change after it whose still period began before it."""
+        out = []
+        for due in clicks:
+            after = [c for c, st in zip(self.changed_at, self.still_since) if c >= due - 0.2 and st <= due]
+            if after:
+                out.append((after[0] - due) * 1e3)
+        return out
+
+
+def _summary(ms: list[float], total: int) -> str:
+    if not ms:
+        return f"0/{total} clicks seen"
+    return f"{len(ms)}/{total} clicks seen: median {np.median(ms):.1f} ms, max {np.max(ms):.1f} ms"
 
 
 class OnsetListener:
@@ -141,13 +160,21 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     alone_us = music_cost_alone(rt, audio)
     source = PacedSource("clicks", audio, rt.sample_rate, loop=False)
     watcher = ChangeWatcher()
+    streams = {stream.kind: (sl, ChangeWatcher(STREAM_CHANGE_LEVEL)) for stream, sl in rt.conditioning.slices()}
+    engine: LiveEngine | None = None
+
+    def observe(index: int, frame: np.ndarray, done: float) -> None:
+        watcher.see(frame[..., :3], done)
+        for sl, w in streams.values():
+            w.see(engine.pipeline.conditioning[sl], done)
+
     rt.decoder.profile = True  # split the network's time from the RGBA conversion and copy
     sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
     listener = OnsetListener()
     osc = OscOut([listener.sock.getsockname()], cfg.fps, 0, 0, 0, onset_events=True)
     engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, osc,
                         EngineOptions.from_config(cfg), opts,
-                        observer=watcher)
+                        observer=observe)
     engine.start()
     engine.pump_until(deadline=time.monotonic() + seconds + 1.0)
     engine.stop()
@@ -156,20 +183,13 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     music = engine.music_ms[: min(engine.music_hops, STAT_CAPACITY)]
     music_share = music.mean() / (rt.music_period * 1e3) * 100 if len(music) else float("nan")
     s = engine.stats
-    latencies = []
-    for t in clicks:
-        due = source.start_time + t
-        # the first change after the click whose still period began before the click
-        after = [c for c, st in zip(watcher.changed_at, watcher.still_since) if c >= due - 0.2 and st <= due]
-        if after:
-            latencies.append((after[0] - due) * 1e3)
+    dues = [source.start_time + t for t in clicks]
+    latencies = watcher.delays(dues)
     f50, f95, f99 = s.percentiles("frame_ms")
     d50, _, d99 = s.percentiles("decode_ms")
     r50, _, r99 = s.percentiles("rgba_ms")
     enc = engine.encode_ms[: min(engine.encoded_hops, STAT_CAPACITY)]
     hop_ms = rt.period * 1e3
-    target = hop_ms + 1e3 / cfg.fps
-    lat = np.array(latencies) if latencies else np.array([np.nan])
     lines = [
         f"bench: {rt.describe()}",
         f"       device {opts.device}, {torch.get_num_threads()} torch threads, {cfg.fps:g} fps target, "
@@ -181,10 +201,16 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         f"decoder ms per frame p50 {d50:.2f}  p99 {d99:.2f}  (of which to RGBA uint8 + copy to host: "
         f"p50 {r50:.2f}  p99 {r99:.2f}; {rt.decoder.width}x{rt.decoder.height})",
         *engine.sinks.report(),  # each sink writes on its own thread
-        f"audio->frame latency {len(latencies)}/{len(clicks)} clicks seen: median {np.median(lat):.1f} ms, "
-        f"max {lat.max():.1f} ms  (target <= hop + frame = {target:.1f} ms)",
+        f"audio->frame latency {_summary(latencies, len(clicks))}  (click -> first changed frame)",
+        *(f"   {kind + ' stream':<17} {_summary(w.delays(dues), len(clicks))}  (click -> its part of the decoder "
+          f"input moved; offset {off * 1e3:.1f} ms)"
+          for kind, (_, w) in streams.items()
+          for off in [engine.fast_latency if kind == "music" else engine.latency]),
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "
-        f"the daemon's fixed offset {engine.latency * 1e3:.1f} ms ({cfg.interpolation} interpolation)",
+        f"the encoder clock's offset {engine.latency * 1e3:.1f} ms ({cfg.interpolation} interpolation), "
+        f"the music stream's {engine.fast_latency * 1e3:.1f} ms",
+        f"measured latency     p50 {s.percentiles('latency_ms', (50,))[0]:.1f} ms (publish - capture of the newest "
+        f"audio the picture read, every frame; what /latentvj/status reports)",
         f"click->/latentvj/onset {np.sum(np.isfinite(onset_ms))}/{len(clicks)} clicks: median {np.median(onset_ms):.1f} ms, "
         f"max {np.max(onset_ms):.1f} ms  (the music stream: fine hop {rt.music.hop} = {rt.music_period * 1e3:.1f} ms, "
         f"sent from the encoder thread)",

@@ -13,6 +13,7 @@ playing one and swapped in between frames.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 
@@ -21,7 +22,7 @@ import numpy as np
 from .audio.hop_stream import HopStream
 from .control.osc_out import OscOut
 from .control.state import Control, ControlError
-from .engine_options import EngineOptions, latency_seconds
+from .engine_options import EngineOptions, latency_seconds, picture_offset
 from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot
 from .run_stats import STAT_CAPACITY, RunStats
@@ -59,7 +60,7 @@ class LiveEngine:
         w, h = runtime.decoder.width, runtime.decoder.height
         self.size = (w, h)
         info = StreamInfo(w, h, opts.fps, audio_rate=source.sample_rate, audio_channels=source.channels,
-                          audio_delay=self.latency)
+                          audio_delay=picture_offset(runtime, opts))
         self.sinks = SinkSet(sinks, info, opts.sink_queue)
         self._sink_list = sinks
         self._prepare_decoder(runtime)
@@ -260,12 +261,15 @@ class LiveEngine:
             done = time.monotonic()
             if self.observer is not None:
                 self.observer(j, frame, done)
-            # latency: from the moment the audio this frame shows was captured, to now
-            stats.record((done - due) * 1e3, (done - due + self.latency) * 1e3, self.pipeline.decode_ms,
-                         rt.decoder.rgba_ms, done)
+            # measured latency: from when the newest audio each clock gave this frame was captured, to now
+            age = done - due + media + self.source.input_latency
+            clock_ms, music_ms = (age - rt.clock.last_stamp) * 1e3, (age - rt.music_clock.last_stamp) * 1e3
+            latency_ms = min(clock_ms if rt.uses_clock else math.inf, music_ms if rt.uses_music else math.inf)
+            stats.record((done - due) * 1e3, latency_ms, self.pipeline.decode_ms, rt.decoder.rgba_ms, done,
+                         clock_ms, music_ms)
             if self.osc_out is not None:
                 self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music,
-                                     (self.current_fps(), (done - due + self.latency) * 1e3, stats.dropped))
+                                     (self.current_fps(), latency_ms, stats.dropped))
             j += 1
 
     def current_fps(self) -> float:

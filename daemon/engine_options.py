@@ -30,6 +30,15 @@ class EngineOptions:
 
 
 def latency_seconds(rt: ShowRuntime, opts: EngineOptions) -> float:
-    """The fixed offset between audio and picture: one hop to interpolate towards, plus a margin
-    for the audio block and the encoder."""
+    """The encoder clock's fixed offset: one hop to interpolate towards, plus a margin for the
+    audio block and the encoder."""
     return (rt.period if opts.interpolate else 0.0) + opts.latency_margin_ms / 1e3
+
+
+def picture_offset(rt: ShowRuntime, opts: EngineOptions) -> float:
+    """The offset of the fastest stream the picture reads: how far file outputs delay the sound,
+    so that onsets land with their hits (a slower RAVE stream then trails by the difference)."""
+    offsets = [latency_seconds(rt, opts)] if rt.uses_clock else []
+    if rt.uses_music:
+        offsets.append(opts.features_latency_ms / 1e3)
+    return min(offsets)

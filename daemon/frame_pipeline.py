@@ -1,8 +1,10 @@
 """Media time -> one RGBA frame: the part that live and offline rendering share, so that both
 produce the same pixels for the same audio and seed.
 
-    clock.sample(t) -> [z | features] -> show's mapping -> controls -> decoder window -> RGBA
-    music_clock.sample(t_music) -> music row (features, beat), for OSC now and conditioning later
+    clock.sample(t)             -> [z | features] --\
+    music_clock.sample(t_music) -> music row -------+-> conditioning -> show's mapping -> controls
+                                                        -> decoder window -> RGBA
+Each stream is read at its own offset: the music stream's is a few ms, the encoder's a hop more.
 """
 from __future__ import annotations
 
@@ -24,21 +26,22 @@ class FramePipeline:
 
     def set_runtime(self, rt: ShowRuntime) -> None:
         self.runtime = rt
-        self._row = np.zeros(rt.encoder_dim + rt.n_features, dtype=np.float32)  # [z | features]
+        self._row = np.zeros(rt.encoder_dim + rt.n_features, dtype=np.float32)  # raw [z | features]
+        self.conditioning = np.zeros(rt.cond_dim, dtype=np.float32)  # standardised streams, side by side
         self._zin = np.zeros(rt.latent_dim, dtype=np.float32)
         self.latent = np.zeros(rt.latent_dim, dtype=np.float32)  # what the decoder got, newest
-        self.features = self._row[rt.encoder_dim :]
         self._window = np.zeros((rt.context, rt.latent_dim), dtype=np.float32)  # (context, dim), newest last
         self.music = np.zeros(rt.music.dim, dtype=np.float32)  # the music row at the frame's music time
 
     def make(self, t_media: float, out: np.ndarray, t_music: float | None = None) -> bool:
         """Render media time t_media into out (H, W, 4), reading the music stream at t_music
-        (its own, shorter offset); False when the latent was late."""
+        (its own, shorter offset; None: at t_media); False when a stream the picture reads was late."""
         rt = self.runtime
-        fresh = rt.clock.sample(t_media, self._row)
-        if t_music is not None:
-            rt.music_clock.sample(t_music, self.music)
-        rt.to_decoder_latent(self._row[: rt.encoder_dim], self._zin)
+        fresh = rt.clock.sample(t_media, self._row) or not rt.uses_clock
+        music_fresh = rt.music_clock.sample(t_media if t_music is None else t_music, self.music)
+        fresh = fresh and (music_fresh or not rt.uses_music)
+        rt.condition(self._row, self.music, self.conditioning)
+        rt.to_decoder_latent(self.conditioning, self._zin)
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
         if rt.context > 1:
             self._window[:-1] = self._window[1:]

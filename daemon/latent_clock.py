@@ -29,6 +29,7 @@ class LatentClock:
         # before the first latent: [z | features] of silence (z = 0 is the show's mean latent)
         self._rest = np.zeros(dim + n_features, dtype=np.float32) if rest is None else rest.astype(np.float32)
         self._lock = threading.Lock()
+        self.last_stamp = t0  # media time the newest audio in the last sample() ends at (measured latency)
 
     @property
     def count(self) -> int:
@@ -68,20 +69,25 @@ class LatentClock:
             count = self._count
             if count == 0:
                 out[:] = self._rest
+                self.last_stamp = self.t0
                 return x < 0.0
             n0 = math.floor(x)
             if n0 >= count - 1:  # past the newest latent: hold it
                 out[:] = self._rows[(count - 1) % self._cap]
+                self.last_stamp = self.stamp(count - 1)
                 return x <= count - 1 if self.interpolate else x < count
             oldest = max(0, count - self._cap + 1)
             if n0 < oldest:
                 out[:] = self._rows[oldest % self._cap]
+                self.last_stamp = self.stamp(oldest)
                 return True
             a = self._rows[n0 % self._cap]
             if not self.interpolate:
                 out[:] = a
+                self.last_stamp = self.stamp(n0)
                 return True
             frac = x - n0
+            self.last_stamp = self.stamp(n0 + 1)
             b = self._rows[(n0 + 1) % self._cap]
             np.subtract(b, a, out=out)
             out *= frac

@@ -14,7 +14,7 @@ import numpy as np
 
 from .audio.hop_stream import mixdown
 from .control.state import Control
-from .engine_options import EngineOptions, latency_seconds
+from .engine_options import EngineOptions, latency_seconds, picture_offset
 from .frame_pipeline import FramePipeline
 from .show.runtime import ShowRuntime
 from .sinks import FramePool, Sink, SinkSet, StreamInfo
@@ -48,7 +48,8 @@ def render(
     rt.reset()
     clock = rt.new_clock(0.0, opts.interpolate)
     w, h = rt.decoder.width, rt.decoder.height
-    info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1], audio_delay=latency)
+    info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1],
+                      audio_delay=picture_offset(rt, opts))
     sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
     pool = FramePool(w, h, opts.sink_queue)
     pipeline = FramePipeline(rt, control, fps, opts.seed)
@@ -82,5 +83,5 @@ def render(
     if sink_set.wants_audio and cursor < len(audio):
         sink_set.audio(audio[cursor:].copy())
     sink_set.stop()
-    return RenderResult(n_frames, time.perf_counter() - t0, n_frames / fps, latency)
+    return RenderResult(n_frames, time.perf_counter() - t0, n_frames / fps, picture_offset(rt, opts))
 

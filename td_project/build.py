@@ -128,13 +128,23 @@ def onPulse(par):
         send(par.name)
 '''
 
+ONSET_EVENTS = ("beat", "kick", "snare", "hat")  # /latentvj/onset/<event> (the daemon's music_analysis.EVENTS)
+
 STATUS_CALLBACKS = '''\
-# Shows the daemon's /latentvj/status (fps, latency ms, dropped frames) on the panel.
+# Shows the daemon's /latentvj/status (fps, latency ms, dropped frames) on the panel, and counts
+# the one-shot /latentvj/onset/<event> messages in the onsets table (a count per event: a DAT to
+# CHOP of it, or a Trigger CHOP on its change, gives a pulse per hit).
 def onReceiveOSC(dat, rowIndex, message, bytes, timeStamp, address, args, peer):
     if address == "/latentvj/status" and len(args) >= 3:
         parent().par.Status = "%.1f fps, %.0f ms latency, %d dropped" % (args[0], args[1], args[2])
     elif address == "/latentvj/error" and args:
         parent().par.Status = "error: " + str(args[0])
+    elif address.startswith("/latentvj/onset/"):
+        table = op("onsets")
+        event = address.rsplit("/", 1)[1]
+        for r in range(1, table.numRows):
+            if table[r, 0].val == event:
+                table[r, 1].val = str(int(table[r, 1].val) + 1)
 '''
 
 MIDI_CALLBACKS = '''\
@@ -180,13 +190,22 @@ NODES = {
     "out": ("nullTOP", ["transform"], {}, None, (1050, 0)),
     "window": ("windowCOMP", [], {"winop": "@out", "winw": "=parent().par.Windoww",
                                   "winh": "=parent().par.Windowh", "borders": False}, None, (1200, 0)),
-    # latents: one channel per dimension, lagged, exposed as CHOP `latent` and the COMP's output
+    # latents: one channel per dimension, lagged, exposed as CHOP `latent` and the COMP's output;
+    # the music analysis on the same port: `features` (18 channels) and `beat` (phase, tempo, bar).
+    # Patterns name the address after "vj/", which every channel name carries ("latentvj/...").
     "latent_in": ("oscinCHOP", [], {"active": True, "port": "=parent().par.Latentport"}, None, (0, -400)),
-    "latent_select": ("selectCHOP", ["latent_in"], {"channames": "*latent*"}, None, (150, -400)),
+    "latent_select": ("selectCHOP", ["latent_in"], {"channames": "*vj/latent*"}, None, (150, -400)),
     "latent_lag": ("lagCHOP", ["latent_select"], {"lag1": "=parent().par.Lag", "lag2": "=parent().par.Lag"},
                    None, (300, -400)),
     "latent": ("nullCHOP", ["latent_lag"], {}, None, (450, -400)),
     "latent_out": ("outCHOP", ["latent"], {}, None, (600, -400)),
+    "features_select": ("selectCHOP", ["latent_in"], {"channames": "*vj/features*"}, None, (150, -500)),
+    "features": ("nullCHOP", ["features_select"], {}, None, (450, -500)),
+    "features_out": ("outCHOP", ["features"], {}, None, (600, -500)),
+    "beat_select": ("selectCHOP", ["latent_in"], {"channames": "*vj/beat*"}, None, (150, -550)),
+    "beat": ("nullCHOP", ["beat_select"], {}, None, (450, -550)),
+    "beat_out": ("outCHOP", ["beat"], {}, None, (600, -550)),
+    "onsets": ("tableDAT", [], {}, None, (300, -750)),
     # status from the daemon, shown on the panel
     "status_callbacks": ("textDAT", [], {}, STATUS_CALLBACKS, (0, -650)),
     "status_in": ("oscinDAT", [], {"active": True, "port": "=parent().par.Statusport",
@@ -282,6 +301,11 @@ def build(parent_path="/project1", dims=DEFAULT_DIMS):
             connector.disconnect()
         for i, source in enumerate(inputs):
             node.inputConnectors[i].connect(nodes[source])
+    onsets = nodes["onsets"]
+    if onsets.numRows == 0:
+        onsets.appendRow(["event", "count"])
+        for event in ONSET_EVENTS:
+            onsets.appendRow([event, "0"])
     table = nodes["midi_map"]
     if table.numRows == 0:  # a re-build keeps the performer's edits
         table.appendRow(["channel", "parameter", "low", "high"])

@@ -61,7 +61,7 @@ def test_render_muxes_the_song(tmp_path, track_wav):
 @pytest.mark.parametrize("breakage, message", [
     ("missing", "no such show bundle"),
     ("decoder", "decoder.ts: not a loadable TorchScript"),
-    ("dims", "decoder latent_dim 16 != encoder latent_dim 8"),
+    ("dims", "decoder latent_dim 16 != the conditioning's 8 dims (rave 8)"),
 ])
 def test_a_bad_show_at_start_up_exits_non_zero_naming_the_problem(tmp_path, demo_show, breakage, message):
     show = tmp_path / "show"

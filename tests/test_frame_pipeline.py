@@ -88,14 +88,15 @@ def test_the_latent_is_the_mapped_clock_sample_and_controls_change_it(features_s
     t = 17.6 * rt.period
     row = np.zeros(rt.encoder_dim + rt.n_features, np.float32)
     rt.clock.sample(t, row)
+    cond = np.zeros(rt.cond_dim, np.float32)
+    rt.condition(row, np.zeros(rt.music.dim, np.float32), cond)
     mapped = np.zeros(rt.latent_dim, np.float32)
-    rt.to_decoder_latent(row[: rt.encoder_dim], mapped)
+    rt.to_decoder_latent(cond, mapped)
 
     plain = FramePipeline(rt, Control(8), FPS, seed=0)
     f_plain = frame_of(rt)
     assert plain.make(t, f_plain)
     np.testing.assert_array_equal(plain.latent, mapped)  # scale 1, bias 0: as the show maps it
-    np.testing.assert_array_equal(plain.features, row[rt.encoder_dim :])
 
     bias = np.array([0.5, -1.0, 0.25, 2.0, -0.75, 0.0, 1.5, -2.0], np.float32)
     control = Control(8)
@@ -161,7 +162,9 @@ def test_set_runtime_to_a_show_of_another_size_resizes_the_latent(features_show,
     assert p.make(t, out)
     row = np.zeros(rt6.encoder_dim + rt6.n_features, np.float32)
     rt6.clock.sample(t, row)
-    np.testing.assert_array_equal(p.latent, row[:6])  # a latent decoder: the identity mapping
+    (stream,) = rt6.conditioning.streams
+    # a latent decoder: the standardised features as they are
+    np.testing.assert_allclose(p.latent, (row[6:] - stream.mean) / stream.std, rtol=1e-5, atol=1e-6)
     expected = frame_of(rt6)
     rt6.decoder.decode(p.latent[None].copy(), expected)
     np.testing.assert_array_equal(out, expected)

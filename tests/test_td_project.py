@@ -207,6 +207,34 @@ def test_the_daemons_status_reaches_the_panel(builder, port):
     assert comp.par.Status.val == "30.0 fps, 81 ms latency, 3 dropped"
 
 
+def test_onsets_features_and_beat_reach_the_network(builder, port):
+    from latentvj.daemon.audio.music_analysis import EVENTS
+
+    assert builder["ONSET_EVENTS"] == EVENTS
+    comp = builder["build"]("/project1", DIMS)
+    assert comp.op("features_select").par.channames.val == "*vj/features*"
+    assert comp.op("beat_select").par.channames.val == "*vj/beat*"
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", port))
+    rx.settimeout(2.0)
+    out = OscOut([("127.0.0.1", port)], fps=30, latent_rate=0, features_rate=0, status_rate=0, onset_events=True)
+    try:
+        out.events(0b0010)  # a kick
+        out.events(0b0011)  # a beat and a kick
+        msgs = [OscMessage(rx.recvfrom(65536)[0]) for _ in range(3)]
+    finally:
+        rx.close()
+        out.close()
+    callbacks = comp.op(comp.op("status_in").par.callbacks.val).module
+    for msg in msgs:
+        callbacks["onReceiveOSC"](None, 1, "", b"", 0.0, msg.address, list(msg.params), ("127.0.0.1", 0))
+    table = comp.op("onsets")
+    counts = {table[r, 0].val: table[r, 1].val for r in range(1, table.numRows)}
+    assert counts == {"beat": "1", "kick": "2", "snare": "0", "hat": "0"}
+    builder["build"]("/project1", DIMS)  # a rebuild keeps the counts
+    assert comp.op("onsets")[2, 1].val == "2"
+
+
 def test_panel_addresses_are_in_the_daemons_table(builder):
     table = {a for a, _, _ in ADDRESSES}
     for address, kind, _ in builder["MESSAGES"].values():

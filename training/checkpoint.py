@@ -10,6 +10,12 @@ from typing import Any
 
 import torch
 
+from latentvj.daemon.show.conditioning import (
+    Conditioning,
+    ConditioningError,
+    parse_conditioning,
+)
+
 from .dataset import DatasetError
 from .models import build_model
 
@@ -41,11 +47,21 @@ def load_checkpoint(run: Path) -> dict:
 
 
 def make_model(meta: dict) -> torch.nn.Module:
+    if "layout" not in meta:
+        raise DatasetError("a checkpoint from before shows declared their conditioning; train it again")
     try:
         return build_model(meta["arch"], meta["latent_dim"], meta["context"], meta["width"], meta["height"],
-                           meta.get("z_dim", 8))
+                           meta.get("z_dim", 8), layout=[tuple(x) for x in meta["layout"]])
     except ValueError as exc:
         raise DatasetError(str(exc)) from exc
+
+
+def meta_conditioning(meta: dict) -> Conditioning:
+    """The conditioning a run trains on, with the stats it was trained with."""
+    try:
+        return parse_conditioning(meta["conditioning"], "checkpoint", meta["rave_dim"])
+    except (ConditioningError, KeyError) as exc:
+        raise DatasetError(f"the checkpoint's conditioning is unreadable ({exc}); train it again") from exc
 
 
 def load_model(run: Path) -> tuple[torch.nn.Module, dict]:

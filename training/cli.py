@@ -79,7 +79,7 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         flags["arch"] = "vae"
     elif args.arch:
         flags["arch"] = args.arch
-    for key in ("steps", "batch", "context", "workers", "seed"):
+    for key in ("steps", "batch", "context", "workers", "seed", "conditioning", "music_features", "music_window"):
         if getattr(args, key, None) is not None:
             flags[key] = getattr(args, key)
     if args.size:
@@ -130,9 +130,14 @@ def add_train(sub) -> None:
         t.add_argument("--workers", type=int, help="data loading processes (default 2)")
         t.add_argument("--seed", type=int)
         t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+        t.add_argument("--conditioning", help="streams the model takes, in order (default rave,music; "
+                                              "also: music, rave, features)")
+        t.add_argument("--music-features", help="music stream columns, comma-separated (default: loudness, "
+                                                "centroid, the four onsets, the twelve chroma)")
         if name == "decoder":
             t.add_argument("--arch", choices=["ours", "baseline"], help="ours (default) or the baseline")
-            t.add_argument("--context", type=int, help="past latents the decoder sees (default 1)")
+            t.add_argument("--context", type=int, help="RAVE latents the decoder sees, newest last (default 1)")
+            t.add_argument("--music-window", type=int, help="music rows (one per frame) the decoder sees (default 1)")
         t.set_defaults(func=_guard(cmd_train_model))
     r = ts.add_parser("rave", help="train a RAVE model with acids-rave in its own environment")
     r.add_argument("audio_dir", type=Path)

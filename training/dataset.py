@@ -1,4 +1,4 @@
-"""Reading a built dataset: memory-mapped frames and latent rows, the held-out split, batches.
+"""Reading a built dataset: memory-mapped frames and conditioning rows, the held-out split, batches.
 
 The split is by contiguous time segments on the dataset's concatenated timeline: one segment of
 `heldout_seconds` in every `heldout_every` is held out, so held-out frames are never the
@@ -11,9 +11,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from latentvj.daemon.show.conditioning import (
+    Conditioning,
+    ConditioningError,
+    Stream,
+    check_music_names,
+    default_names,
+)
 from latentvj.daemon.toml_io import read_toml
 
-DATASET_FORMAT = 1
+DATASET_FORMAT = 2  # 2: rows carry the music stream too
 MANIFEST = "dataset.toml"
 
 
@@ -31,8 +38,8 @@ def heldout_mask(start: float, n: int, fps: float, seconds: float, every: int) -
 class FrameDataset:
     """All items of a dataset as one indexable sequence of frames.
 
-    `latents(idx, context)` gives standardised latent windows ending at each index (the window
-    is clamped at the start of its video, never crossing into another), `frames(idx)` the
+    `inputs(idx, conditioning)` gives standardised conditioning windows ending at each index (the
+    window is clamped at the start of its video, never crossing into another), `frames(idx)` the
     pictures. Memory maps are opened lazily so DataLoader workers each get their own.
     """
 
@@ -43,18 +50,22 @@ class FrameDataset:
             raise DatasetError(f"{self.root}: not a dataset (no {MANIFEST}); build one with `latentvj dataset build`")
         m = read_toml(path, DatasetError, "dataset manifest")
         if m.get("format") != DATASET_FORMAT:
-            raise DatasetError(f"{path}: format {m.get('format')!r}, this version reads {DATASET_FORMAT}")
+            raise DatasetError(f"{path}: format {m.get('format')!r}, this version reads {DATASET_FORMAT}; run the "
+                               "same `latentvj dataset build` command again to rebuild it")
         self.manifest = m
         self.size = int(m["size"])
         self.fps = float(m["fps"])
         self.latent_dim = int(m["latent_dim"])
         self.n_features = len(m["features"])
-        self.width = self.latent_dim + self.n_features
+        self.music_names = tuple(m["music"])
+        self.width = self.latent_dim + self.n_features + len(self.music_names)
         st = m["stats"]
         self.latent_mean = np.asarray(st["latent_mean"], np.float32)
         self.latent_std = np.asarray(st["latent_std"], np.float32)
         self.features_mean = np.asarray(st["features_mean"], np.float32)
         self.features_std = np.asarray(st["features_std"], np.float32)
+        self.music_mean = np.asarray(st["music_mean"], np.float32)
+        self.music_std = np.asarray(st["music_std"], np.float32)
         self.items = m["items"]
         counts = [int(it["frames"]) for it in self.items]
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # (items + 1,)
@@ -96,22 +107,50 @@ class FrameDataset:
         item, local = self._locate(idx)
         return np.stack([self._rows[i][j] for i, j in zip(item, local)])
 
-    def latents(self, idx: np.ndarray, context: int = 1) -> np.ndarray:
-        """(B,) -> (B, context, latent_dim) standardised, oldest first."""
-        item, local = self._locate(idx)
-        out = np.empty((len(idx), context, self.latent_dim), np.float32)
-        for b, (i, j) in enumerate(zip(item, local)):
-            lo = j - context + 1
-            src = self._rows[i][max(lo, 0) : j + 1, : self.latent_dim]
-            out[b, context - len(src) :] = src
-            out[b, : context - len(src)] = src[0]  # before the video starts: its first latent
-        out -= self.latent_mean
-        out /= self.latent_std
-        return out
+    def columns(self, stream: Stream) -> np.ndarray:
+        """Where a conditioning stream's columns are in this dataset's rows."""
+        if stream.kind == "rave":
+            return np.arange(self.latent_dim)
+        if stream.kind == "features":
+            return self.latent_dim + np.arange(self.n_features)
+        return self.latent_dim + self.n_features + np.array([self.music_names.index(n) for n in stream.names])
 
-    def features(self, idx: np.ndarray) -> np.ndarray:
-        """(B,) -> (B, n_features) standardised."""
-        return (self.rows(idx)[:, self.latent_dim :] - self.features_mean) / self.features_std
+    def conditioning(self, kinds: list[str], music_names: tuple[str, ...] | None = None, rave_window: int = 1,
+                     music_window: int = 1) -> Conditioning:
+        """The conditioning a model trained here takes, with this dataset's training-frame stats."""
+        mean = np.concatenate([self.latent_mean, self.features_mean, self.music_mean])
+        std = np.concatenate([self.latent_std, self.features_std, self.music_std])
+        streams = []
+        try:
+            for kind in kinds:
+                if kind == "music":
+                    names = check_music_names(tuple(music_names or default_names("music")), "music features")
+                else:
+                    names = default_names(kind, self.latent_dim)
+                s = Stream(kind, names, music_window if kind == "music" else rave_window,
+                           np.zeros(len(names), np.float32), np.ones(len(names), np.float32))
+                cols = self.columns(s)
+                s.mean, s.std = mean[cols].astype(np.float32), std[cols].astype(np.float32)
+                streams.append(s)
+        except ConditioningError as exc:
+            raise DatasetError(str(exc)) from exc
+        return Conditioning(tuple(streams))
+
+    def inputs(self, idx: np.ndarray, cond: Conditioning) -> np.ndarray:
+        """(B,) -> (B, context, cond.dim) standardised conditioning windows, oldest first."""
+        item, local = self._locate(idx)
+        ctx = cond.context
+        cols = np.concatenate([self.columns(s) for s in cond.streams])
+        mean = np.concatenate([s.mean for s in cond.streams])
+        std = np.concatenate([s.std for s in cond.streams])
+        out = np.empty((len(idx), ctx, len(cols)), np.float32)
+        for b, (i, j) in enumerate(zip(item, local)):
+            src = self._rows[i][max(j - ctx + 1, 0) : j + 1][:, cols]
+            out[b, ctx - len(src) :] = src
+            out[b, : ctx - len(src)] = src[0]
+        out -= mean
+        out /= std
+        return out
 
     def frames(self, idx: np.ndarray) -> np.ndarray:
         """(B,) -> (B, size, size, 3) uint8."""
@@ -133,8 +172,9 @@ class StepBatches(torch.utils.data.Dataset):
     """Batch number s -> (latents, frames): indices depend only on (seed, s), so a resumed run
     reads exactly the batches the interrupted one would have read (the data position is the step)."""
 
-    def __init__(self, data: FrameDataset, batch: int, context: int, seed: int, rank: int = 0, world: int = 1) -> None:
-        self.data, self.batch, self.context, self.seed = data, batch, context, seed
+    def __init__(self, data: FrameDataset, batch: int, cond: Conditioning, seed: int, rank: int = 0,
+                 world: int = 1) -> None:
+        self.data, self.batch, self.cond, self.seed = data, batch, cond, seed
         self.rank, self.world = rank, world
         self.per_epoch = max(len(data.train_idx) // (batch * world), 1)
 
@@ -150,7 +190,7 @@ class StepBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.indices(step)
-        return torch.from_numpy(self.data.latents(idx, self.context)), torch.from_numpy(self.data.frames(idx))
+        return torch.from_numpy(self.data.inputs(idx, self.cond)), torch.from_numpy(self.data.frames(idx))
 
 
 __all__ = ["FrameDataset", "DatasetError", "StepBatches", "heldout_mask", "to_tensor", "MANIFEST"]

@@ -3,12 +3,15 @@
 Layout of DATA:
     dataset.toml                  what was built: encoder, sizes, items in order, split, stats
     items/<key>/frames.u8         (n, size, size, 3) uint8 RGB, raw, memory-mapped on read
-    items/<key>/rows.f32          (n, latent_dim + n_features) float32: [raw RAVE z | features]
+    items/<key>/rows.f32          (n, latent_dim + n_features + n_music) float32:
+                                  [raw RAVE z | built-in features | music stream row]
     items/<key>/item.toml         written last: the item is finished (source and encoder identity)
 
-Latents come from the daemon's own RaveEncoder, FeaturesEncoder and LatentClock, fed hop by
-hop from a reset state and sampled at each frame's time exactly as the live renderer samples
-them, so a decoder trained here sees the latents it will see on stage. Each video is one unit
+Every stream comes from the daemon's own code (RaveEncoder and FeaturesEncoder on the RAVE hop,
+MusicAnalysis on the fine hop), fed hop by hop from a reset state into its own LatentClock
+(interpolated, and held for the music stream, as live) and sampled at each frame's time exactly
+as the live renderer samples it, so a model trained here sees the conditioning it will see on
+stage. Training picks the streams and columns it wants (a show's conditioning) from these rows. Each video is one unit
 of work: a killed build redoes at most the video it was in; a finished video is reused unless
 its file, the encoder or the sizes changed.
 """
@@ -27,6 +30,7 @@ import torch
 from tqdm import tqdm
 
 from latentvj.daemon.audio.features import FeaturesEncoder, feature_names
+from latentvj.daemon.audio.music_analysis import STREAM_NAMES, MusicAnalysis
 from latentvj.daemon.latent_clock import LatentClock
 from latentvj.daemon.show.bundle import ShowError, sha256_of
 from latentvj.daemon.show.rave_encoder import RaveEncoder
@@ -36,6 +40,7 @@ from .dataset import DATASET_FORMAT, MANIFEST, DatasetError, heldout_mask
 from .video_io import VideoError, iter_audio, iter_frames, probe
 
 log = logging.getLogger("latentvj.dataset")
+MUSIC_VERSION = 1  # bump when the music stream's values change: finished items are then rebuilt
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg")
 
 
@@ -98,39 +103,61 @@ class _Appender:
             raise DatasetError(f"{self.path}: cannot finish writing ({exc})") from exc
 
 
+class _HopFeeder:
+    """Audio blocks -> hops of one size -> rows pushed on a clock (a pending buffer per stream)."""
+
+    def __init__(self, hop: int, encode) -> None:
+        self.hop, self.encode = hop, encode
+        self.pending = np.zeros(0, dtype=np.float32)
+
+    def feed(self, block: np.ndarray) -> None:
+        self.pending = np.concatenate([self.pending, block])
+        n = len(self.pending) // self.hop
+        for i in range(n):
+            self.encode(self.pending[i * self.hop : (i + 1) * self.hop])
+        self.pending = self.pending[n * self.hop :]
+
+
 def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, bar_pos: int = 0) -> dict:
     """Write one video's arrays into `out` (a fresh folder); returns its item record."""
     info = probe(video)
     feats = FeaturesEncoder(enc.sample_rate, enc.hop)
+    music = MusicAnalysis(enc.sample_rate)
     enc.reset()
-    period = enc.hop / enc.sample_rate
-    clock = LatentClock(enc.latent_dim, feats.latent_dim, period, t0=0.0, capacity=1024)
-    row = np.zeros(enc.latent_dim + feats.latent_dim, dtype=np.float32)
+    clock = LatentClock(enc.latent_dim, feats.latent_dim, enc.hop / enc.sample_rate, t0=0.0, capacity=1024)
+    music_clock = LatentClock(music.dim, 0, music.hop / enc.sample_rate, t0=0.0, capacity=4096,
+                              rest=music.encode_hop(np.zeros(music.hop, np.float32)).copy(), interpolate=False)
+    music.reset()
+    no_features = np.zeros(0, dtype=np.float32)
+    feeders = [_HopFeeder(enc.hop, lambda x: clock.push(enc.encode_hop(x), feats.encode_hop(x))),
+               _HopFeeder(music.hop, lambda x: music_clock.push(music.encode_hop(x), no_features))]
+    width = enc.latent_dim + feats.latent_dim
+    row = np.zeros(width + music.dim, dtype=np.float32)  # [z | features | music row]
     rows = _Appender(out / "rows.f32")
-    pending = np.zeros(0, dtype=np.float32)
     k = 0  # frames sampled so far
+
+    def sample(t: float) -> None:
+        clock.sample(t, row[:width])
+        music_clock.sample(t, row[width:])
+        rows.write(row)
+
     bar = tqdm(total=int(info.seconds * opts.fps) or None, unit="frame", desc=f"audio  {video.name[:30]}",
                leave=False, position=bar_pos)
     samples = 0
     for block in iter_audio(video, enc.sample_rate):
         samples += len(block)
-        pending = np.concatenate([pending, block])
-        n = len(pending) // enc.hop
-        for i in range(n):
-            mono = pending[i * enc.hop : (i + 1) * enc.hop]
-            clock.push(enc.encode_hop(mono), feats.encode_hop(mono))
-        pending = pending[n * enc.hop :]
-        while clock.count and k / opts.fps <= clock.newest_time():  # sampled as the renderer samples
-            clock.sample(k / opts.fps, row)
-            rows.write(row)
+        for f in feeders:
+            f.feed(block)
+        # sampled as the renderer samples, once every stream covers the frame's time
+        while clock.count and k / opts.fps <= min(clock.newest_time(), music_clock.newest_time()):
+            sample(k / opts.fps)
             k += 1
             bar.update(1)
     n_audio = int(samples / enc.sample_rate * opts.fps)
     if clock.count == 0:
         raise VideoError(f"{video}: audio shorter than one hop ({enc.hop} samples)")
     while k < n_audio:  # the last partial hop: hold the newest latent, as live does
-        clock.sample(k / opts.fps, row)
-        rows.write(row)
+        sample(k / opts.fps)
         k += 1
     rows.close()
     bar.close()
@@ -163,15 +190,15 @@ def _finished(item_dir: Path, video: Path, identity: dict) -> dict | None:
         return None
     if rec.get("source") != source_id(video) or rec.get("identity") != identity:
         return None
-    width = identity["latent_dim"] + identity["n_features"]
+    width = identity["latent_dim"] + identity["n_features"] + identity["n_music"]
     sizes_ok = ((item_dir / "frames.u8").stat().st_size == rec["frames"] * identity["size"] ** 2 * 3
                 and (item_dir / "rows.f32").stat().st_size == rec["frames"] * width * 4)
     return rec if sizes_ok else None
 
 
 def _stats(data: Path, items: list[dict], identity: dict, opts: BuildOptions) -> dict:
-    """Mean and std of raw z and of features over the training frames, chunk by chunk."""
-    width = identity["latent_dim"] + identity["n_features"]
+    """Mean and std of every column (z, features, music) over the training frames, chunk by chunk."""
+    width = identity["latent_dim"] + identity["n_features"] + identity["n_music"]
     s1 = np.zeros(width)
     s2 = np.zeros(width)
     count = 0
@@ -185,10 +212,11 @@ def _stats(data: Path, items: list[dict], identity: dict, opts: BuildOptions) ->
             count += len(x)
     mean = s1 / max(count, 1)
     std = np.sqrt(np.maximum(s2 / max(count, 1) - mean * mean, 0.0))
-    d = identity["latent_dim"]
-    return {"latent_mean": mean[:d].tolist(), "latent_std": np.maximum(std[:d], 1e-6).tolist(),
-            "features_mean": mean[d:].tolist(), "features_std": np.maximum(std[d:], 1e-6).tolist(),
-            "train_frames": count}
+    d, f = identity["latent_dim"], identity["latent_dim"] + identity["n_features"]
+    std = np.maximum(std, 1e-6)
+    return {"latent_mean": mean[:d].tolist(), "latent_std": std[:d].tolist(),
+            "features_mean": mean[d:f].tolist(), "features_std": std[d:f].tolist(),
+            "music_mean": mean[f:].tolist(), "music_std": std[f:].tolist(), "train_frames": count}
 
 
 def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptions) -> dict:
@@ -199,7 +227,8 @@ def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptio
         raise DatasetError(f"--encoder {exc}") from exc
     enc.warmup()
     identity = {"encoder_sha256": sha256_of(encoder), "size": opts.size, "fps": opts.fps,
-                "latent_dim": enc.latent_dim, "n_features": len(feature_names()), "deterministic": enc.deterministic}
+                "latent_dim": enc.latent_dim, "n_features": len(feature_names()), "n_music": len(STREAM_NAMES),
+                "music_version": MUSIC_VERSION, "deterministic": enc.deterministic}
     (out / "items").mkdir(parents=True, exist_ok=True)
     items: list[dict] = []
     reused = built = 0
@@ -230,7 +259,8 @@ def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptio
     manifest = {
         "format": DATASET_FORMAT, "encoder": str(encoder.resolve()), "encoder_sha256": identity["encoder_sha256"],
         "sample_rate": enc.sample_rate, "hop": enc.hop, "latent_dim": enc.latent_dim, "deterministic": enc.deterministic,
-        "features": feature_names(), "size": opts.size, "fps": opts.fps,
+        "features": feature_names(), "music": list(STREAM_NAMES), "music_hop": MusicAnalysis(enc.sample_rate).hop,
+        "size": opts.size, "fps": opts.fps,
         "split": {"heldout_seconds": opts.heldout_seconds, "heldout_every": opts.heldout_every},
         "items": [{k: v for k, v in it.items() if k != "identity"} for it in items],
     }

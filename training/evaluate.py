@@ -22,9 +22,10 @@ from latentvj.daemon.show.bundle import (
     sha256_of,
     verify_checksums,
 )
+from latentvj.daemon.show.conditioning import Conditioning
 from latentvj.daemon.show.torchscript import load_torchscript
 
-from .checkpoint import CHECKPOINT, load_model
+from .checkpoint import CHECKPOINT, load_model, meta_conditioning
 from .dataset import DatasetError, FrameDataset, to_tensor
 
 Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
@@ -46,10 +47,12 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, batch: int = 32) -> dict[str, float]:
+def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditioning,
+            batch: int = 32) -> dict[str, float]:
+    """`cond`: the model's conditioning, whose movement `reactivity` compares with the picture's."""
     psnr, ssims, prev_out, prev_src, prev_i = [], [], None, None, None
     d_out, d_src, d_lat = [], [], []
-    lat = data.latents(idx, 1)[:, 0]  # (N, D) standardised
+    lat = data.inputs(idx, cond)[:, -1]  # (N, D) standardised, the newest row
     for a in range(0, len(idx), batch):
         chunk = idx[a : a + batch]
         out = predict(chunk).float().clamp(0, 1).cpu()  # (B, 3, H, W)
@@ -86,53 +89,51 @@ def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: to
               mapping: dict | None = None) -> Predict:
     """Held-out frame indices -> what this model shows for them (the VAE through its audio mapping)."""
     model.eval()
+    cond = meta_conditioning(meta)
 
     @torch.no_grad()
     def predict(idx: np.ndarray) -> torch.Tensor:
+        z = torch.from_numpy(data.inputs(idx, cond))  # (B, context, D)
         if meta["arch"] == "vae":
             w = torch.tensor(mapping["weight"], dtype=torch.float32)
             b = torch.tensor(mapping["bias"], dtype=torch.float32)
-            z = torch.from_numpy(data.features(idx).astype(np.float32)) @ w.T + b
-            return model.decoder(z.to(device))
-        z = torch.from_numpy(data.latents(idx, meta["context"])).to(device)
+            return model.decoder((z[:, -1] @ w.T + b).to(device))
+        z = z.to(device)
         return model(z if meta["context"] > 1 else z[:, 0])
 
     return predict
 
 
-def run_predictor(run: Path, data: FrameDataset) -> Predict:
-    """What a training run's last checkpoint shows for each dataset frame."""
+def run_predictor(run: Path, data: FrameDataset) -> tuple[Predict, Conditioning]:
+    """What a training run's last checkpoint shows for each dataset frame, and what it reads."""
     model, ck = load_model(run)
     meta = ck["meta"]
     if meta["encoder_sha256"] != data.manifest["encoder_sha256"]:
         raise DatasetError(f"{run} was trained on latents from {meta['encoder']}, {data.root} from "
                            f"{data.manifest['encoder']}; evaluate on a dataset built with the same encoder")
-    return predictor(model, meta, data, torch.device("cpu"), ck.get("mappings", {}).get("fitted"))
+    return predictor(model, meta, data, torch.device("cpu"), ck.get("mappings", {}).get("fitted")), \
+        meta_conditioning(meta)
 
 
-def show_predictor(spec: str, data: FrameDataset) -> Predict:
+def show_predictor(spec: str, data: FrameDataset) -> tuple[Predict, Conditioning]:
     """What the daemon would show for each dataset frame: the bundle's stats, mapping and decoder."""
     root = resolve_show_path(spec)
     m = load_manifest(root)
     verify_checksums(m)
-    if m.encoder_kind == "rave":
-        if sha256_of(m.encoder_path) != data.manifest["encoder_sha256"]:
-            raise DatasetError(f"{m.encoder_path}: not the encoder {data.root} was built with "
-                               f"({data.manifest['encoder']}); metrics would compare different latents")
-        cols = slice(0, data.latent_dim)
-    else:
-        cols = slice(data.latent_dim, data.width)
+    cond = m.conditioning
+    if cond.uses("rave") and sha256_of(m.encoder_path) != data.manifest["encoder_sha256"]:
+        raise DatasetError(f"{m.encoder_path}: not the encoder {data.root} was built with "
+                           f"({data.manifest['encoder']}); metrics would compare different latents")
     module = load_torchscript(m.decoder_path, torch.device("cpu"))
 
     def predict(idx: np.ndarray) -> torch.Tensor:
-        ctx = np.stack([np.clip(idx - k, data.offsets[data.item_of[idx]], None) for k in range(m.context - 1, -1, -1)], 1)
-        x = (data.rows(ctx.reshape(-1))[:, cols] - m.latent_mean) / m.latent_std  # (B * context, encoder_dim)
+        x = data.inputs(idx, cond)  # (B, context, D) with the show's own stats
         if m.mapping_weight is not None:
             x = x @ m.mapping_weight.T + m.mapping_bias
-        z = torch.from_numpy(x.astype(np.float32)).view(len(idx), m.context, -1)
+        z = torch.from_numpy(x.astype(np.float32))
         return module(z[:, 0] if m.context == 1 else z)
 
-    return predict
+    return predict, cond
 
 
 def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]:
@@ -140,11 +141,11 @@ def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]
     data = FrameDataset(data_dir)
     path = Path(target)
     if (path / CHECKPOINT).is_file():
-        predict = run_predictor(path, data)
+        predict, cond = run_predictor(path, data)
     else:
         try:
-            predict = show_predictor(target, data)
+            predict, cond = show_predictor(target, data)
         except ShowError as exc:
             raise DatasetError(f"{target}: neither a training run (no checkpoint.pt) nor a show ({exc})") from exc
     idx = eval_indices(data, limit)
-    return metrics(predict, data, idx)
+    return metrics(predict, data, idx, cond)

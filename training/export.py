@@ -1,8 +1,9 @@
-"""`latentvj export RUN --encoder RAVE.ts --out SHOW`: a training run -> a show bundle.
+"""`latentvj export RUN [--encoder RAVE.ts] --out SHOW`: a training run -> a show bundle.
 
-The decoder is scripted, packed with the dataset's latent stats (a VAE run: its feature stats
-and audio mapping, with the built-in features encoder), loaded back with the daemon's own
-loader, and its output compared with the checkpoint's on held-out inputs kept in the run.
+The decoder is scripted and packed with the run's conditioning (its streams, windows and the
+dataset's stats; a VAE run: its audio mapping too), loaded back with the daemon's own loader,
+and its output compared with the checkpoint's on held-out inputs kept in the run. A run whose
+conditioning reads no RAVE stream needs no encoder: its show runs the built-in features clock.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from latentvj.daemon.show.bundle import ShowError, sha256_of
 from latentvj.daemon.show.pack import create_show
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
-from .checkpoint import load_model
+from .checkpoint import load_model, meta_conditioning
 from .dataset import DatasetError
 from .models import decoder_of
 
@@ -35,11 +36,14 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
         log.warning("%s stopped at step %d of %d: exporting its last checkpoint", run, ck["step"], cfg["steps"])
     dec = decoder_of(model)
     vae = meta["arch"] == "vae"
+    cond = meta_conditioning(meta)
+    mapping = None
     if vae:
         if mode not in ck.get("mappings", {}):
-            raise DatasetError(f"{run}: no '{mode}' mapping in the checkpoint (the run has not finished?)")
+            why = "its conditioning has no loudness" if mode == "direct" else "the run has not finished?"
+            raise DatasetError(f"{run}: no '{mode}' mapping in the checkpoint ({why})")
         mapping = ck["mappings"][mode]
-        stats = (np.asarray(meta["features_mean"]), np.asarray(meta["features_std"]))
+    if not cond.uses("rave"):
         encoder = None
     else:
         if encoder is None:
@@ -51,8 +55,6 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
             raise DatasetError(f"--encoder {encoder} is not the encoder this run's dataset was built with "
                                f"({meta['encoder']}, sha256 {meta['encoder_sha256'][:12]}...); its latents would "
                                "mean nothing to this decoder")
-        mapping = None
-        stats = (np.asarray(meta["latent_mean"]), np.asarray(meta["latent_std"]))
     with tempfile.TemporaryDirectory(prefix="latentvj-export-") as tmp:
         ts = Path(tmp) / "decoder.ts"
         torch.jit.script(dec).save(str(ts))
@@ -60,8 +62,8 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
                 "dataset": meta["data"], "dataset_encoder": meta["encoder"]}
         if vae:
             prov["mapping"] = mode
-        create_show(out, ts, encoder=encoder, name=name or out.name, context=meta["context"], fps=meta["fps"],
-                    features_rate=meta["sample_rate"], features_hop=meta["hop"], mapping=mapping, stats=stats,
+        create_show(out, ts, encoder=encoder, name=name or out.name, fps=meta["fps"],
+                    features_rate=meta["sample_rate"], features_hop=meta["hop"], mapping=mapping, conditioning=cond,
                     provenance=prov)
     try:
         diff = check_show(out, dec, meta, mapping)
@@ -75,8 +77,9 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
 def check_show(out: Path, dec: torch.nn.Module, meta: dict, mapping: dict | None) -> float:
     """Run the held-out probe inputs through the daemon's loaded show and through `dec`."""
     rt = ShowRuntime.load(out, RuntimeOptions(torch.device("cpu")))
+    x = np.asarray(meta["probe_inputs"], np.float32)  # (N, context, D) standardised conditioning
     if mapping is not None:
-        f = np.asarray(meta["probe_features"], np.float32)  # (N, F) standardised
+        f = x[:, -1]
         z = np.empty((len(f), rt.latent_dim), np.float32)
         for i, row in enumerate(f):
             rt.to_decoder_latent(row, z[i])  # the daemon's own mapping code
@@ -84,7 +87,7 @@ def check_show(out: Path, dec: torch.nn.Module, meta: dict, mapping: dict | None
                    + torch.tensor(mapping["bias"], dtype=torch.float32))
         got = rt.decoder.module(torch.from_numpy(z))
     else:
-        z = torch.tensor(meta["probe_latents"], dtype=torch.float32)  # (N, context, D)
+        z = torch.from_numpy(x)
         z = z if meta["context"] > 1 else z[:, 0]
         want, got = dec(z), rt.decoder.module(z)
     diff = float((want - got).abs().max())

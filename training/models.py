@@ -1,7 +1,8 @@
 """Decoders (latent -> image) and the frames-only VAE. All are TorchScript-able.
 
 Decoder contract (README): forward(z) with z (B, D), or (B, context, D) when context > 1,
-returns (B, 3, H, W) in [0, 1].
+returns (B, 3, H, W) in [0, 1]. D is the show's conditioning (its streams side by side); a
+stream whose window is shorter than the context is read from the newest rows only (`layout`).
 
 - `LatentDecoder` (ours): an MLP over the latent window, then nearest-upsample + 3x3 conv
   stages with GroupNorm and SiLU (no checkerboard from transposed convs), trained with L1 plus
@@ -28,16 +29,30 @@ def _stages(width: int, height: int, base: int) -> tuple[int, int, int]:
     return n, height >> n, width >> n
 
 
+def window_columns(latent_dim: int, context: int, layout: list[tuple[int, int, int]] | None) -> torch.Tensor:
+    """Flat indices into a (context, latent_dim) window of what the model reads: per stream
+    (first column, columns, window), its columns in its newest `window` rows."""
+    if layout is None:
+        return torch.arange(context * latent_dim)
+    take = [row * latent_dim + first + c for first, cols, window in layout
+            for row in range(context - window, context) for c in range(cols)]
+    return torch.tensor(sorted(take), dtype=torch.long)
+
+
 class LatentDecoder(nn.Module):
     def __init__(self, latent_dim: int, context: int = 1, width: int = 256, height: int = 256,
-                 widths: tuple[int, ...] = (128, 96, 64, 48, 24, 12, 8), base: int = 4) -> None:
+                 widths: tuple[int, ...] = (128, 96, 64, 48, 24, 12, 8), base: int = 4,
+                 layout: list[tuple[int, int, int]] | None = None) -> None:
         super().__init__()
         self.context = context
         self.n_up, self.h0, self.w0 = _stages(width, height, base)
         chans = [widths[min(i, len(widths) - 1)] for i in range(self.n_up + 1)]
         self.c0 = chans[0]
         hidden = 256
-        self.mlp = nn.Sequential(nn.Linear(latent_dim * context, hidden), nn.SiLU(),
+        take = window_columns(latent_dim, context, layout)
+        self.select = len(take) < context * latent_dim  # some streams read fewer rows than the context
+        self.register_buffer("take", take, persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(len(take), hidden), nn.SiLU(),
                                  nn.Linear(hidden, self.c0 * self.h0 * self.w0))
         blocks: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(chans[:-1], chans[1:])):
@@ -49,7 +64,10 @@ class LatentDecoder(nn.Module):
         self.to_rgb = nn.Conv2d(chans[-1], 3, 1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.mlp(z.reshape(z.shape[0], -1)).view(z.shape[0], self.c0, self.h0, self.w0)
+        flat = z.reshape(z.shape[0], -1)  # (B, context * D)
+        if self.select:
+            flat = flat.index_select(1, self.take)
+        x = self.mlp(flat).view(z.shape[0], self.c0, self.h0, self.w0)
         return torch.sigmoid(self.to_rgb(self.body(x)))  # (B, 3, H, W)
 
 
@@ -103,9 +121,10 @@ class ConvVAE(nn.Module):
         return self.decoder(z), mu, logvar
 
 
-def build_model(arch: str, latent_dim: int, context: int, width: int, height: int, z_dim: int = 8) -> nn.Module:
+def build_model(arch: str, latent_dim: int, context: int, width: int, height: int, z_dim: int = 8,
+                layout: list[tuple[int, int, int]] | None = None) -> nn.Module:
     if arch == "ours":
-        return LatentDecoder(latent_dim, context, width, height)
+        return LatentDecoder(latent_dim, context, width, height, layout=layout)
     if arch == "baseline":
         return BaselineDecoder(latent_dim, context, width, height)
     if arch == "vae":

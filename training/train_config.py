@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from latentvj.daemon.show.conditioning import STREAM_KINDS, Conditioning
 from latentvj.daemon.suggest import did_you_mean
 from latentvj.daemon.toml_io import read_toml
 
-from .dataset import DatasetError
+from .dataset import DatasetError, FrameDataset
 
 
 @dataclass
@@ -26,7 +27,10 @@ class TrainConfig:
     weight_decay: float = 0.0
     width: int = 0  # output size; 0 = the dataset's frame size
     height: int = 0
-    context: int = 1  # past latents the decoder sees (1 = the current one only)
+    conditioning: str = "rave,music"  # streams the model takes, in order: rave, music, features (the old six)
+    music_features: str = ""  # music stream columns, comma-separated; "" = loudness, centroid, onsets, chroma
+    context: int = 1  # RAVE latents the decoder sees, newest last (1 = the current one only)
+    music_window: int = 1  # music rows (one per frame) the decoder sees
     latent_noise: float = 0.05  # std of noise added to standardised latents (ours only)
     ssim_weight: float = 0.2  # ours and vae: loss = L1 + w * (1 - SSIM); baseline: plain pixel loss
     baseline_loss: str = "l1"  # l1 | mse
@@ -63,7 +67,14 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         raise DatasetError(f"{where}: amp '{cfg.amp}' is not auto or off")
     if cfg.baseline_loss not in ("l1", "mse"):
         raise DatasetError(f"{where}: baseline_loss '{cfg.baseline_loss}' is not l1 or mse")
-    for key in ("steps", "batch", "context", "z_dim", "log_every", "eval_every", "ckpt_every"):
+    kinds = [k.strip() for k in cfg.conditioning.split(",")]
+    for k in kinds:
+        if k not in STREAM_KINDS:
+            raise DatasetError(f"{where}: conditioning stream '{k}' is not one of {', '.join(STREAM_KINDS)}"
+                               f"{did_you_mean(k, STREAM_KINDS)}")
+    if len(set(kinds)) != len(kinds):
+        raise DatasetError(f"{where}: conditioning '{cfg.conditioning}' names a stream twice")
+    for key in ("steps", "batch", "context", "music_window", "z_dim", "log_every", "eval_every", "ckpt_every"):
         if getattr(cfg, key) < 1:
             raise DatasetError(f"{where}: '{key}' must be at least 1")
     return cfg
@@ -75,3 +86,11 @@ def load_file(path: Path) -> dict[str, Any]:
 
 def to_dict(cfg: TrainConfig) -> dict[str, Any]:
     return asdict(cfg)
+
+
+def conditioning_of(cfg: TrainConfig, data: FrameDataset) -> Conditioning:
+    """The streams the config names, with the dataset's stats. A VAE's mapping reads one row."""
+    kinds = [k.strip() for k in cfg.conditioning.split(",")]
+    names = tuple(n.strip() for n in cfg.music_features.split(",") if n.strip()) or None
+    vae = cfg.arch == "vae"
+    return data.conditioning(kinds, names, 1 if vae else cfg.context, 1 if vae else cfg.music_window)

@@ -28,10 +28,16 @@ from tqdm import tqdm
 
 from latentvj.daemon.toml_io import dumps_toml
 
-from .checkpoint import CHECKPOINT, load_checkpoint, make_model, save_atomic
+from .checkpoint import (
+    CHECKPOINT,
+    load_checkpoint,
+    make_model,
+    meta_conditioning,
+    save_atomic,
+)
 from .dataset import DatasetError, FrameDataset, StepBatches, to_tensor
 from .evaluate import Predict, eval_indices, format_metrics, metrics, predictor
-from .train_config import TrainConfig, to_dict
+from .train_config import TrainConfig, conditioning_of, to_dict
 from .vae_mapping import fit_mappings
 
 log = logging.getLogger("latentvj.train")
@@ -53,15 +59,14 @@ def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
     w, h = model_size(cfg, data)
     m = data.manifest
     probe_idx = eval_indices(data, 16)
+    cond = conditioning_of(cfg, data)
     return {
-        "arch": cfg.arch, "latent_dim": data.latent_dim, "context": 1 if cfg.arch == "vae" else cfg.context,
+        "arch": cfg.arch, "latent_dim": cond.dim, "context": cond.context, "layout": cond.layout(),
+        "conditioning": cond.to_toml(), "rave_dim": data.latent_dim,
         "width": w, "height": h, "z_dim": cfg.z_dim, "data": str(data.root.resolve()), "encoder": m["encoder"],
         "encoder_sha256": m["encoder_sha256"], "sample_rate": m["sample_rate"], "hop": m["hop"], "fps": m["fps"],
-        "features": m["features"], "latent_mean": data.latent_mean.tolist(), "latent_std": data.latent_std.tolist(),
-        "features_mean": data.features_mean.tolist(), "features_std": data.features_std.tolist(),
         # held-out inputs kept with the weights, so `export` can check the show without the dataset
-        "probe_latents": data.latents(probe_idx, cfg.context if cfg.arch != "vae" else 1).tolist(),
-        "probe_features": data.features(probe_idx).tolist(),
+        "probe_inputs": data.inputs(probe_idx, cond).tolist(),
     }
 
 
@@ -86,7 +91,7 @@ def _loss(cfg: TrainConfig, model: torch.nn.Module, z: torch.Tensor, x: torch.Te
         return loss, {"l1": pix.item(), "ssim": sim.item(), "kl": kl.item()}
     if cfg.arch == "ours" and cfg.latent_noise > 0:  # noise from our own generator: part of the resumable state
         z = z + cfg.latent_noise * torch.randn(z.shape, generator=gen).to(z.device)
-    out = model(z if cfg.context > 1 else z[:, 0]).float()
+    out = model(z if z.shape[1] > 1 else z[:, 0]).float()
     if cfg.arch == "baseline":
         pix = F.mse_loss(out, x) if cfg.baseline_loss == "mse" else F.l1_loss(out, x)
         return pix, {"pixel": pix.item()}
@@ -162,7 +167,8 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(out / "tb"), purge_step=start)
-    batches = StepBatches(data, cfg.batch, meta["context"], cfg.seed, rank, world)
+    cond = meta_conditioning(meta)
+    batches = StepBatches(data, cfg.batch, cond, cfg.seed, rank, world)
     loader = torch.utils.data.DataLoader(batches, batch_size=None, sampler=range(start, cfg.steps),
                                          num_workers=cfg.workers, pin_memory=dev.type == "cuda",
                                          prefetch_factor=4 if cfg.workers else None,
@@ -180,8 +186,8 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
                              "cuda": torch.cuda.get_rng_state() if dev.type == "cuda" else None}}, ckpt_path)
 
     def evaluate_now(step: int) -> dict:
-        mappings = fit_mappings(model, data, dev) if cfg.arch == "vae" else {}
-        m = metrics(predictor(model, meta, data, dev, mappings.get("fitted")), data, eval_idx)
+        mappings = fit_mappings(model, data, dev, cond) if cfg.arch == "vae" else {}
+        m = metrics(predictor(model, meta, data, dev, mappings.get("fitted")), data, eval_idx, cond)
         if writer:
             for k, v in m.items():
                 writer.add_scalar(f"heldout/{k}", v, step)
@@ -191,8 +197,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
         return {"metrics": m, "mappings": mappings}
 
     if master:
-        log.info("%s: %s decoder %d-d%s -> %dx%d, %d params, on %s%s; %d training / %d held-out frames",
-                 out, cfg.arch, data.latent_dim, f" x {meta['context']}" if meta["context"] > 1 else "",
+        log.info("%s: %s decoder on %s (%d-d%s) -> %dx%d, %d params, on %s%s; %d training / %d held-out frames",
+                 out, cfg.arch, " + ".join(f"{s.kind} {s.dim}" for s in cond.streams), cond.dim,
+                 f" x {meta['context']}" if meta["context"] > 1 else "",
                  size[0], size[1], sum(p.numel() for p in model.parameters()), dev,
                  f" x{world}" if world > 1 else "", len(data.train_idx), len(data.heldout_idx))
         if start:

@@ -1,9 +1,10 @@
-"""Audio features -> VAE latent: the film project's idea (loudness drives the decoder), fitted.
+"""Conditioning -> VAE latent: the film project's idea (loudness drives the decoder), fitted.
 
-- fitted: ridge regression from the standardised features of each frame (loudness, bands,
-  onset) to the VAE's posterior mean of that frame, on the training frames;
+- fitted: ridge regression from the standardised conditioning of each frame (by default RAVE
+  latents and music features) to the VAE's posterior mean of that frame, on the training frames;
 - direct: the film project's mode: loudness alone, scaled into the latent range along the
-  direction in which the frames' latents vary most (mean + loudness * spread * direction).
+  direction in which the frames' latents vary most (mean + loudness * spread * direction);
+  only when the conditioning has a loudness column.
 
 Both are affine maps `z = weight @ f + bias` that the show bundle stores and the daemon applies.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
+from latentvj.daemon.show.conditioning import Conditioning
 
 from .dataset import FrameDataset, to_tensor
 
@@ -29,10 +32,11 @@ def posterior_means(model, data: FrameDataset, idx: np.ndarray, device: torch.de
     return np.concatenate(out)
 
 
-def fit_mappings(model, data: FrameDataset, device: torch.device, limit: int = 4000, ridge: float = 1e-2) -> dict:
+def fit_mappings(model, data: FrameDataset, device: torch.device, cond: Conditioning, limit: int = 4000,
+                 ridge: float = 1e-2) -> dict:
     idx = data.train_idx[np.linspace(0, len(data.train_idx) - 1, min(limit, len(data.train_idx))).astype(int)]
     mu = posterior_means(model, data, idx, device)  # (N, z)
-    f = data.features(idx).astype(np.float64)  # (N, F) standardised
+    f = data.inputs(idx, cond)[:, -1].astype(np.float64)  # (N, F) standardised
     x = np.column_stack([f, np.ones(len(f))])
     reg = ridge * len(f) * np.eye(x.shape[1])
     reg[-1, -1] = 0.0  # no penalty on the bias
@@ -40,8 +44,11 @@ def fit_mappings(model, data: FrameDataset, device: torch.device, limit: int = 4
     centre = mu.mean(0)
     _, s, vt = np.linalg.svd(mu - centre, full_matrices=False)
     direction = vt[0] * (s[0] / np.sqrt(len(mu)))  # first principal axis, scaled by its spread
-    loud = np.zeros((mu.shape[1], f.shape[1]))
-    loud[:, 0] = direction  # feature 0 is loudness
     model.train()
-    return {"fitted": {"weight": coef[:-1].T.tolist(), "bias": coef[-1].tolist()},
-            "direct": {"weight": loud.tolist(), "bias": centre.tolist()}}
+    out = {"fitted": {"weight": coef[:-1].T.tolist(), "bias": coef[-1].tolist()}}
+    loudness = [i for i, n in enumerate(cond.names) if n.endswith("/loudness")]
+    if loudness:
+        loud = np.zeros((mu.shape[1], f.shape[1]))
+        loud[:, loudness[0]] = direction
+        out["direct"] = {"weight": loud.tolist(), "bias": centre.tolist()}
+    return out

@@ -3,7 +3,10 @@ one-shot events started in that hop. This is what `/latentvj/features`, `/latent
 `/latentvj/onset/*` publish and what a show's conditioning can read.
 
 Row layout (STREAM_NAMES): the MUSIC_FEATURE_NAMES, then tempo (bpm, 0 until locked),
-beat_phase and bar_phase (0..1, 0 on the beat), beat_confidence (0..1).
+beat_phase and bar_phase (0..1, 0 on the beat), beat_confidence (0..1). In the row the four onset
+values are peak-held with a fast decay (ONSET_DECAY_S): an onset is one fine hop (under 6 ms)
+tall, and a frame reads one row in every five or more, so a raw value would be missed by most
+frames; held, it rises in the hop of the hit and every frame after it sees it fade.
 
 Events are band onsets with a rule each, as audio-reactive tools define kick / snare / hat. A band
 fires when its onset strength crosses its adaptive threshold (onset_events.py) and the hop's
@@ -27,6 +30,8 @@ STREAM_NAMES = (*MUSIC_FEATURE_NAMES, "tempo", "beat_phase", "bar_phase", "beat_
 EVENTS = ("beat", "kick", "snare", "hat")  # bit k of `events` is EVENTS[k]
 _ONSET = MUSIC_FEATURE_NAMES.index("onset")
 _BANDS = [MUSIC_FEATURE_NAMES.index(f"onset_{b}") for b in EVENTS[1:]]
+ONSETS = slice(_ONSET, _BANDS[-1] + 1)  # the onset columns, peak-held in the row
+ONSET_DECAY_S = 0.05  # time constant of the held onsets' fade: about one and a half frames at 30 fps
 
 
 def beat_strength(features: np.ndarray) -> float:
@@ -50,6 +55,8 @@ class MusicAnalysis:
         self._beats = BeatTracker(self.frame_rate)
         self._onsets = [OnsetEvents(self.frame_rate) for _ in _BANDS]
         self.row = np.zeros(self.dim, dtype=np.float32)  # the newest hop's row
+        self._held = np.zeros(ONSETS.stop - ONSETS.start, dtype=np.float32)  # peak-held onsets
+        self._decay = np.float32(np.exp(-self.hop / sample_rate / ONSET_DECAY_S))
         self.events = 0  # bits of EVENTS that started in the newest hop
 
     def encode_hop(self, mono: np.ndarray) -> np.ndarray:
@@ -63,6 +70,9 @@ class MusicAnalysis:
                 events |= 2 << k
         row = self.row
         row[: len(f)] = f
+        self._held *= self._decay
+        np.maximum(self._held, f[ONSETS], out=self._held)
+        row[ONSETS] = self._held
         row[len(f) :] = (bt.tempo, bt.phase(), bt.bar_phase(), bt.confidence)
         self.events = events
         return row
@@ -73,4 +83,5 @@ class MusicAnalysis:
         for d in self._onsets:
             d.reset()
         self.row[:] = 0.0
+        self._held[:] = 0.0
         self.events = 0

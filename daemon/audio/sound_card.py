@@ -45,6 +45,7 @@ class SoundCardSource:
         self._next_retry = 0.0
         self.reconnects = 0
         self.finished = False
+        self.input_latency = 0.0  # what the driver reports for capture -> callback, set on open
 
     def _callback(self, indata, frames, time_info, status) -> None:
         # Audio thread: copy and count, nothing else (no allocation we can avoid, no lock, no log).
@@ -59,6 +60,7 @@ class SoundCardSource:
             dtype="float32", callback=self._callback,
         )
         self._written_at_open = self.ring.written
+        self.input_latency = float(self._stream.latency)
         self._opened_at = time.monotonic()
         self._stream.start()
 

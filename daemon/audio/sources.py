@@ -40,6 +40,7 @@ class PacedSource:
     """Writes a signal into the ring at wall-clock pace from its own thread (file, tone, demo)."""
 
     paced = True
+    input_latency = 0.0  # seconds between a sample's capture and its arrival in the ring
 
     def __init__(self, name: str, signal: np.ndarray, sample_rate: int, loop: bool, block: int = 256) -> None:
         self.name = name

@@ -25,6 +25,19 @@ ONSET_DGRAMS = [OscMessageBuilder(address=f"/latentvj/onset/{e}").build().dgram 
 log = logging.getLogger("latentvj.osc")
 
 
+def published(dim: int) -> list[tuple[str, list | None, str]]:
+    """What OSC out sends: (address, placeholder arguments with their types, what it is). OSCQuery
+    lists these read-only, so a host sees the outputs beside the controls."""
+    return [
+        ("/latentvj/latent", [0.0] * dim, "what the decoder received this frame, one float per dimension"),
+        ("/latentvj/features", [0.0] * N_FEATURES, "music features, in order: " + ", ".join(MUSIC_FEATURE_NAMES)),
+        ("/latentvj/beat", [0.0, 0.0, 0.0], "beat phase 0..1 (0 on the beat), tempo in bpm (0 until locked), "
+                                            "bar phase 0..1"),
+        ("/latentvj/status", [0.0, 0.0, 0], "fps, measured latency in ms, dropped frames"),
+        *((f"/latentvj/onset/{e}", None, f"no arguments: sent the moment a {e} onset is detected") for e in EVENTS),
+    ]
+
+
 def _dgram(address: str, values) -> bytes:
     b = OscMessageBuilder(address=address)
     for v in values:

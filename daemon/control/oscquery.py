@@ -1,4 +1,5 @@
-"""OSCQuery: the control address space, with types, ranges and current values, over HTTP, and
+"""OSCQuery: the control address space, with types, ranges and current values, and the outputs
+(read-only: /latentvj/latent, features, beat, status, onset/*), over HTTP, and
 advertised by zeroconf (_oscjson._tcp, _osc._udp) so VDMX, ossia score or a TouchDesigner
 OSCQuery component finds the daemon without typing ports.
 
@@ -18,6 +19,7 @@ from pythonoscquery.shared.osc_host_info import OSCHostInfo
 from pythonoscquery.shared.osc_path_node import OSCPathNode
 from pythonoscquery.shared.oscquery_spec import OSCQueryAttribute
 
+from .osc_out import published
 from .state import Control
 from .vocabulary import ADDRESSES, RANGES
 
@@ -54,6 +56,9 @@ def address_space(dim: int) -> OSCAddressSpace:
             if pattern in RANGES:
                 low, high = RANGES[pattern]
                 node.attributes[OSCQueryAttribute.RANGE] = [{"MIN": low, "MAX": high}]
+    for address, values, what in published(dim):  # outputs, read-only: VALUE holds placeholders of the types
+        access = OSCAccess.NO_VALUE if values is None else OSCAccess.READONLY_VALUE
+        space.add_node(OSCPathNode(address, access=access, value=values, description=f"(sent to --osc-out) {what}"))
     return space
 
 

@@ -19,8 +19,14 @@ from typing import Any
 import numpy as np
 
 from ..toml_io import dumps_toml, read_toml
+from .conditioning import (
+    Conditioning,
+    ConditioningError,
+    parse_conditioning,
+    single_stream,
+)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: [[conditioning]] streams; 1: one stream, stats in [latent] (still read)
 MANIFEST = "show.toml"
 ENCODER_KINDS = ("rave", "features")
 DECODER_KINDS = ("latent", "vae")
@@ -42,8 +48,7 @@ class Manifest:
     sample_rate: int
     hop: int
     encoder_dim: int
-    latent_mean: np.ndarray  # (encoder_dim,)
-    latent_std: np.ndarray  # (encoder_dim,)
+    conditioning: Conditioning  # what the decoder (or the VAE mapping) takes, with its stats
     decoder_kind: str
     decoder_file: str
     latent_dim: int
@@ -51,8 +56,8 @@ class Manifest:
     width: int
     height: int
     fps: float
-    # features -> decoder latent, only for VAE shows: z = weight @ f + bias
-    mapping_weight: np.ndarray | None = None  # (latent_dim, encoder_dim)
+    # conditioning -> decoder latent, only for VAE shows: z = weight @ c + bias
+    mapping_weight: np.ndarray | None = None  # (latent_dim, conditioning.dim)
     mapping_bias: np.ndarray | None = None  # (latent_dim,)
     checksums: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -149,7 +154,21 @@ def load_manifest(root: Path) -> Manifest:
     if dec_kind not in DECODER_KINDS:
         raise ShowError(f"{dw}: kind '{dec_kind}' is not one of {DECODER_KINDS}")
     enc_dim = _need(enc, "latent_dim", int, ew)
-    lat = _need(doc, "latent", dict, where)
+    context = dec.get("context", 1)
+    if isinstance(context, bool) or not isinstance(context, int):
+        raise ShowError(f"{dw}: 'context' should be int, got {context!r}")
+    try:
+        if version >= 2:
+            cond = parse_conditioning(doc.get("conditioning"), where, enc_dim if enc_kind == "rave" else 0)
+        else:  # format 1: the encoder's output is the one stream, its stats in [latent]
+            lat = _need(doc, "latent", dict, where)
+            mean = _vector(lat, "mean", enc_dim, f"{where} [latent]")
+            std = _vector(lat, "std", enc_dim, f"{where} [latent]")
+            if np.any(std <= 0):
+                raise ShowError(f"{where} [latent]: 'std' must be positive")
+            cond = single_stream("rave" if enc_kind == "rave" else "features", mean, std, max(context, 1), enc_dim)
+    except ConditioningError as exc:
+        raise ShowError(str(exc)) from exc
     m = Manifest(
         root=root,
         name=_need(doc, "name", str, where),
@@ -158,39 +177,43 @@ def load_manifest(root: Path) -> Manifest:
         sample_rate=_need(enc, "sample_rate", int, ew),
         hop=_need(enc, "hop", int, ew),
         encoder_dim=enc_dim,
-        latent_mean=_vector(lat, "mean", enc_dim, f"{where} [latent]"),
-        latent_std=_vector(lat, "std", enc_dim, f"{where} [latent]"),
+        conditioning=cond,
         decoder_kind=dec_kind,
         decoder_file=_need(dec, "file", str, dw),
         latent_dim=_need(dec, "latent_dim", int, dw),
-        context=int(dec.get("context", 1)),
+        context=context,
         width=_need(dec, "width", int, dw),
         height=_need(dec, "height", int, dw),
         fps=float(dec.get("fps", 30)),
         checksums=dict(doc.get("checksums", {})),
         provenance=dict(doc.get("provenance", {})),
     )
-    if np.any(m.latent_std <= 0):
-        raise ShowError(f"{where} [latent]: 'std' must be positive")
     if min(m.sample_rate, m.hop, m.encoder_dim, m.latent_dim, m.context, m.width, m.height) < 1:
         raise ShowError(f"{where}: sizes must be positive")
     if enc_kind == "rave" and not m.encoder_file:
         raise ShowError(f"{ew}: a RAVE show needs 'file'")
+    if enc_kind == "features" and cond.uses("features") and enc_dim != cond.streams[0].dim:
+        raise ShowError(f"{ew}: the built-in features have {cond.streams[0].dim} dims, 'latent_dim' says {enc_dim}")
+    if m.context != cond.context:
+        raise ShowError(f"{dw}: 'context' is {m.context}, the longest [[conditioning]] window is {cond.context}")
     if dec_kind == "vae" or "mapping" in doc:
         mp = _need(doc, "mapping", dict, where)
         mw = f"{where} [mapping]"
         weight = np.asarray(_need(mp, "weight", list, mw), dtype=np.float64)
-        if weight.shape != (m.latent_dim, enc_dim) or not np.all(np.isfinite(weight)):
+        if weight.shape != (m.latent_dim, cond.dim) or not np.all(np.isfinite(weight)):
             raise ShowError(
-                f"{mw}: 'weight' should be {m.latent_dim}x{enc_dim} (decoder latent_dim x encoder "
-                f"latent_dim), got shape {weight.shape}"
+                f"{mw}: 'weight' should be {m.latent_dim}x{cond.dim} (decoder latent_dim x conditioning "
+                f"dims), got shape {weight.shape}"
             )
+        if len({st.window for st in cond.streams}) > 1:
+            raise ShowError(f"{mw}: a mapped (VAE) show's decoder sees a window of mapped latents, so every "
+                            "[[conditioning]] stream must have the same window")
         m.mapping_weight = weight.astype(np.float32)
         m.mapping_bias = _vector(mp, "bias", m.latent_dim, mw)
-    elif m.latent_dim != enc_dim:
+    elif m.latent_dim != cond.dim:
         raise ShowError(
-            f"{where}: decoder latent_dim {m.latent_dim} != encoder latent_dim {enc_dim} "
-            "(a latent decoder takes the encoder's latents as they are)"
+            f"{where}: decoder latent_dim {m.latent_dim} != the conditioning's {cond.dim} dims "
+            f"({', '.join(f'{s.kind} {s.dim}' for s in cond.streams)}): a latent decoder takes them as they are"
         )
     return m
 
@@ -212,18 +235,14 @@ def write_manifest(
     *,
     name: str,
     encoder: dict[str, Any],
-    latent_mean: np.ndarray,
-    latent_std: np.ndarray,
+    conditioning: Conditioning,
     decoder: dict[str, Any],
     mapping: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
 ) -> Path:
     """Write `show.toml` with checksums of the model files already in `root`."""
     doc: dict[str, Any] = {"format": FORMAT_VERSION, "name": name, "encoder": dict(encoder)}
-    doc["latent"] = {
-        "mean": [float(x) for x in np.asarray(latent_mean).ravel()],
-        "std": [float(x) for x in np.asarray(latent_std).ravel()],
-    }
+    doc["conditioning"] = conditioning.to_toml()
     doc["decoder"] = dict(decoder)
     if mapping is not None:
         doc["mapping"] = {

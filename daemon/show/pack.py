@@ -22,6 +22,7 @@ from .bundle import (
     resolve_show_path,
     write_manifest,
 )
+from .conditioning import Conditioning, single_stream
 from .rave_encoder import RaveEncoder
 from .runtime import RuntimeOptions, ShowRuntime
 from .torchscript import load_torchscript
@@ -71,10 +72,14 @@ def create_show(
     mapping: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
+    conditioning: Conditioning | None = None,
 ) -> Path:
-    """Write a bundle in `out`. encoder=None makes a features show (VAE decoder with `mapping`).
+    """Write a bundle in `out`.
 
-    Latent stats: `stats` (mean, std) as training measured them, else from `calibrate` audio.
+    `conditioning` (streams with their stats, as training measured them) says what the decoder
+    (or the VAE `mapping`) takes; RAVE streams need `encoder`. Without it the show has one
+    stream: the encoder's latents (or, with encoder=None, the built-in features), standardised
+    with `stats` (mean, std), else with stats measured on `calibrate` audio.
     """
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ShowError(f"{out}: exists and is not an empty folder; choose a new folder")
@@ -88,10 +93,11 @@ def create_show(
         enc = FeaturesEncoder(features_rate, features_hop)
         enc_table = {"kind": "features", "sample_rate": features_rate, "hop": features_hop,
                      "latent_dim": enc.latent_dim, "names": feature_names()}
-    dec_kind = "latent" if mapping is None else "vae"
-    dec_dim = enc.latent_dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
-    width, height = probe_decoder(decoder, dec_dim, context)
-    if stats is not None:
+    if conditioning is not None:
+        if conditioning.uses("rave") and encoder is None:
+            raise ShowError("the conditioning reads RAVE latents: pass the RAVE encoder")
+        prov = {"calibration": "training dataset"}
+    elif stats is not None:
         mean, std = (np.asarray(a, dtype=np.float64) for a in stats)
         if mean.shape != (enc.latent_dim,) or std.shape != (enc.latent_dim,):
             raise ShowError(f"latent stats have {mean.shape[0]} dims, the encoder has {enc.latent_dim}")
@@ -104,6 +110,11 @@ def create_show(
         log.warning("no --calibrate audio: latent stats are mean 0, std 1 (scale 1 may not mean 'as trained')")
         mean, std = np.zeros(enc.latent_dim), np.ones(enc.latent_dim)
         prov = {"calibration": "none"}
+    if conditioning is None:
+        conditioning = single_stream("rave" if encoder is not None else "features", mean, std, context, enc.latent_dim)
+    dec_kind = "latent" if mapping is None else "vae"
+    dec_dim = conditioning.dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
+    width, height = probe_decoder(decoder, dec_dim, conditioning.context)
     prov.update(provenance or {})
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -111,8 +122,8 @@ def create_show(
             shutil.copyfile(encoder, out / "encoder.ts")
         shutil.copyfile(decoder, out / "decoder.ts")
         write_manifest(
-            out, name=name or out.name, encoder=enc_table, latent_mean=mean, latent_std=std,
-            decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": context,
+            out, name=name or out.name, encoder=enc_table, conditioning=conditioning,
+            decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": conditioning.context,
                      "width": width, "height": height, "fps": fps},
             mapping=mapping, provenance=prov,
         )
@@ -137,11 +148,14 @@ def show_info(spec: str) -> str:
         f"{m.sample_rate} Hz, hop {m.hop} ({m.hop / m.sample_rate * 1e3:.1f} ms)",
         f"decoder     {m.decoder_kind} {m.decoder_file}: {m.latent_dim}-d"
         f"{f' x {m.context} frames' if m.context > 1 else ''} -> {m.width}x{m.height}, trained at {m.fps:g} fps",
-        f"latent mean {np.array2string(m.latent_mean, precision=3, max_line_width=200)}",
-        f"latent std  {np.array2string(m.latent_std, precision=3, max_line_width=200)}",
     ]
+    for s in m.conditioning.streams:
+        what = ", ".join(s.names) if s.kind == "music" else f"{s.dim} dims"
+        lines.append(f"stream      {s.kind}: {what}; window {s.window} frame{'s' if s.window > 1 else ''}")
+        lines.append(f"  mean      {np.array2string(s.mean, precision=3, max_line_width=200)}")
+        lines.append(f"  std       {np.array2string(s.std, precision=3, max_line_width=200)}")
     if m.mapping_weight is not None:
-        lines.append(f"mapping     affine {m.encoder_dim} features -> {m.latent_dim}-d latent")
+        lines.append(f"mapping     affine {m.conditioning.dim} conditioning dims -> {m.latent_dim}-d latent")
     for name, digest in m.checksums.items():
         size = (root / name).stat().st_size if (root / name).is_file() else 0
         lines.append(f"file        {name}  {size / 1e6:.2f} MB  sha256 {digest[:16]}...")

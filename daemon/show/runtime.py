@@ -1,10 +1,13 @@
 """A loaded, checked and warmed-up show: what the engine swaps in as one piece.
 
-encoder output (encoder_dim) -> standardise with the show's stats -> [VAE: affine mapping]
--> decoder latent (latent_dim), the space the controls work in and /latentvj/latent publishes.
+Two clocks, each with its own hop and offset:
+- the encoder's (RAVE, or the built-in features): raw [z | features] rows, interpolated;
+- the music stream's (audio/music_analysis.py) on the fine hop: features, beat and onsets, held,
+  published by every show and read by shows whose conditioning names it.
 
-Beside it, on its own fine hop and its own clock, the music stream (audio/music_analysis.py):
-features, beat and onsets, which every show publishes and which must not wait for a RAVE hop.
+Per frame: each conditioning stream's row, standardised with the show's stats, side by side
+(conditioning.py) -> [VAE: affine mapping] -> decoder latent (latent_dim), the space the
+controls work in and /latentvj/latent publishes.
 """
 from __future__ import annotations
 
@@ -57,20 +60,32 @@ class ShowRuntime:
             if self.encoder.latent_dim != m.encoder_dim:
                 raise ShowError(f"{m.manifest_path}: features have {self.encoder.latent_dim} dims, "
                                 f"the manifest says {m.encoder_dim}")
-        # Features are published for every show; a features show reuses its encoder's.
-        self.features = self.encoder if m.encoder_kind == "features" else FeaturesEncoder(m.sample_rate, m.hop)
+        # The six old features, only where a stream reads them; a features show reuses its encoder.
+        self.features: FeaturesEncoder | None = self.encoder if m.encoder_kind == "features" else (
+            FeaturesEncoder(m.sample_rate, m.hop) if m.conditioning.uses("features") else None)
         self.decoder = FrameDecoder(m.decoder_path, m.latent_dim, m.context, (m.width, m.height),
                                     opts.device, out_size=opts.size, half=opts.half)
         self.sample_rate = m.sample_rate
         self.hop = m.hop
         self.encoder_dim = m.encoder_dim
-        self.n_features = self.features.latent_dim
+        self.n_features = self.features.latent_dim if self.features is not None else 0
+        self.conditioning = m.conditioning
+        self.cond_dim = m.conditioning.dim
         self.latent_dim = m.latent_dim
         self.context = m.context
         self.period = m.hop / m.sample_rate  # seconds per latent
-        self._mean = m.latent_mean
-        self._inv_std = (1.0 / m.latent_std).astype(np.float32)
-        self._w = m.mapping_weight  # (latent_dim, encoder_dim) or None
+        self.uses_clock = m.conditioning.uses("rave") or m.conditioning.uses("features")  # the encoder's clock
+        self.uses_music = m.conditioning.uses("music")
+        # per stream: (source, columns of the source row, output slice, mean, 1 / std); sources:
+        # 0 the encoder clock's row [z | features], 1 the music row
+        self._parts = []
+        for stream, sl in m.conditioning.slices():
+            if stream.kind == "music":
+                src, cols = 1, stream.source_index
+            else:
+                src, cols = 0, stream.source_index + (self.encoder_dim if stream.kind == "features" else 0)
+            self._parts.append((src, cols, sl, stream.mean, (1.0 / stream.std).astype(np.float32)))
+        self._w = m.mapping_weight  # (latent_dim, cond_dim) or None
         self._b = m.mapping_bias
         self.clock: LatentClock | None = None
         self.music = MusicAnalysis(m.sample_rate)
@@ -99,22 +114,27 @@ class ShowRuntime:
             self.encoder.encode_hop(silence)
         self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
         self.reset()
-        self._silence_features = self.features.encode_hop(silence).copy()
+        self._silence_features = self.features.encode_hop(silence).copy() if self.features is not None \
+            else self._no_features
         self.reset()
         self._silence_music = self.music.encode_hop(silence[: self.music.hop]).copy()  # rest: what silence reads as
         self.reset()
 
     def reset(self) -> None:
         self.encoder.reset()
-        if self.features is not self.encoder:
+        if self.features is not None and self.features is not self.encoder:
             self.features.reset()
         self.music.reset()
 
     def new_clock(self, t0: float, interpolate: bool = True) -> LatentClock:
-        rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # [z | features] of silence
+        rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # raw [z | features] of silence
         rest[self.encoder_dim :] = self._silence_features
-        if self.features is self.encoder:  # a features show's latent at rest is silence, standardised
-            rest[: self.encoder_dim] = (self._silence_features - self._mean) * self._inv_std
+        if self.features is self.encoder:  # a features show's z is its features
+            rest[: self.encoder_dim] = self._silence_features
+        else:  # RAVE at rest: the show's mean latent, which standardises to 0
+            for stream in self.conditioning.streams:
+                if stream.kind == "rave":
+                    rest[: self.encoder_dim] = stream.mean
         self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
                                  interpolate=interpolate)
         # music rows are held, never interpolated: an onset must not be smeared over a hop
@@ -123,10 +143,12 @@ class ShowRuntime:
         return self.clock
 
     def encode_hop(self, mono: np.ndarray) -> None:
-        """mono: (hop,) float32 at the show's sample rate -> one row pushed on the clock."""
+        """mono: (hop,) float32 at the show's sample rate -> one raw row pushed on the clock."""
         z = self.encoder.encode_hop(mono)
-        f = z if self.features is self.encoder else self.features.encode_hop(mono)
-        z = (z - self._mean) * self._inv_std
+        if self.features is None:
+            f = self._no_features
+        else:
+            f = z if self.features is self.encoder else self.features.encode_hop(mono)
         self.clock.push(z, f)
 
     def encode_music_hop(self, mono: np.ndarray) -> int:
@@ -135,16 +157,28 @@ class ShowRuntime:
         self.music_clock.push(self.music.encode_hop(mono), self._no_features)
         return self.music.events
 
-    def to_decoder_latent(self, z: np.ndarray, out: np.ndarray) -> None:
-        """z: (encoder_dim,) standardised -> out: (latent_dim,) before the controls."""
+    def condition(self, clock_row: np.ndarray, music_row: np.ndarray, out: np.ndarray) -> None:
+        """clock_row: (encoder_dim + n_features,) raw, music_row: (music.dim,) -> out: (cond_dim,)
+        standardised, the streams side by side; no allocation (the render thread calls it)."""
+        rows = (clock_row, music_row)
+        for src, cols, sl, mean, inv_std in self._parts:
+            part = out[sl]
+            np.take(rows[src], cols, out=part)
+            part -= mean
+            part *= inv_std
+
+    def to_decoder_latent(self, c: np.ndarray, out: np.ndarray) -> None:
+        """c: (cond_dim,) standardised conditioning -> out: (latent_dim,) before the controls."""
         if self._w is None:
-            out[:] = z
+            out[:] = c
         else:
-            np.dot(self._w, z, out=out)
+            np.dot(self._w, c, out=out)
             out += self._b
 
     def describe(self) -> str:
         m = self.manifest
+        streams = " + ".join(f"{s.kind} {s.dim}" + (f" x{s.window}" if s.window > 1 else "")
+                             for s in self.conditioning.streams)
         return (f"show '{m.name}' ({m.root}): {m.encoder_kind} encoder {m.encoder_dim}-d at "
-                f"{m.sample_rate} Hz, hop {m.hop} ({self.period * 1e3:.1f} ms); {m.decoder_kind} decoder "
-                f"{m.latent_dim}-d -> {self.decoder.width}x{self.decoder.height}")
+                f"{m.sample_rate} Hz, hop {m.hop} ({self.period * 1e3:.1f} ms); conditioning {streams}; "
+                f"{m.decoder_kind} decoder {m.latent_dim}-d -> {self.decoder.width}x{self.decoder.height}")

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import free_port
 from daemon_process import LATENTVJ, wait_ready
+from latentvj.daemon.audio.music_analysis import EVENTS
+from latentvj.daemon.audio.music_features import MUSIC_FEATURE_NAMES
 from latentvj.daemon.control.oscquery import OscQuery
 from latentvj.daemon.control.state import Control
 from latentvj.daemon.control.vocabulary import ADDRESSES, RANGES
@@ -56,6 +58,19 @@ def test_the_whole_address_space_with_types_ranges_and_current_values(query):
     assert info["OSC_PORT"] == 9000 and info["OSC_TRANSPORT"] == "UDP" and info["EXTENSIONS"]["RANGE"]
     with pytest.raises(urllib.error.HTTPError, match="404"):
         get(base, "/latentvj/nothing")
+
+
+def test_the_outputs_are_listed_read_only_with_their_types(query):
+    _, base = query
+    latent = get(base, "/latentvj/latent")
+    assert latent["TYPE"] == "fff" and latent["ACCESS"] == 1 and "sent to --osc-out" in latent["DESCRIPTION"]
+    features = get(base, "/latentvj/features")
+    assert features["TYPE"] == "f" * 18 and features["ACCESS"] == 1
+    assert features["DESCRIPTION"].endswith(", ".join(MUSIC_FEATURE_NAMES))
+    assert get(base, "/latentvj/beat")["TYPE"] == "fff" and get(base, "/latentvj/status")["TYPE"] == "ffi"
+    for event in EVENTS:
+        node = get(base, f"/latentvj/onset/{event}")
+        assert node["ACCESS"] == 0 and "TYPE" not in node
 
 
 def test_a_show_with_another_latent_size_rebuilds_the_tree(query):

@@ -42,8 +42,10 @@ def test_a_features_show_has_the_stats_of_its_calibration_audio(features_show, t
     mean, std, hops = encode_stats(FeaturesEncoder(44100, 1024), audio.mean(axis=1))
     assert hops == len(audio) // 1024
     m = load_manifest(features_show)
-    np.testing.assert_allclose(m.latent_mean, mean, rtol=1e-6)
-    np.testing.assert_allclose(m.latent_std, std, rtol=1e-6)
+    (stream,) = m.conditioning.streams
+    assert stream.kind == "features" and stream.window == 1
+    np.testing.assert_allclose(stream.mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(stream.std, std, rtol=1e-6)
     assert m.provenance["calibration"] == str(track_wav)
     assert m.provenance["calibration_hops"] == hops
     assert (m.sample_rate, m.hop, m.encoder_dim, m.latent_dim, m.width, m.height) == (44100, 1024, 6, 8, 32, 32)
@@ -135,7 +137,8 @@ def test_show_info_lists_files_with_checksums_and_provenance(features_show, trac
     assert f"provenance  calibration = {track_wav}" in lines
     assert any(ln.startswith("provenance  calibration_hops = ") for ln in lines)
     assert any(ln.startswith("provenance  created = ") for ln in lines)
-    assert "mapping     affine 6 features -> 8-d latent" in lines
+    assert "mapping     affine 6 conditioning dims -> 8-d latent" in lines
+    assert "stream      features: 6 dims; window 1 frame" in lines
 
     demo = show_info("demo").splitlines()
     for name in ("encoder.ts", "decoder.ts"):

@@ -11,6 +11,7 @@ import torch
 
 from conftest import DEMO, build
 from latentvj.daemon.audio.files import load_audio
+from latentvj.daemon.audio.music_analysis import STREAM_NAMES, MusicAnalysis
 from latentvj.daemon.latent_clock import LatentClock
 from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.training import dataset_build
@@ -31,8 +32,12 @@ def test_layout_split_and_stats(dataset, music_videos):
     # held out in whole runs of 1 s (30 frames), never single frames among training ones
     runs = data.segments(data.heldout_idx)
     assert all(len(r) >= 29 for r in runs[:-1])
-    z = data.latents(data.train_idx, 1)[:, 0]
-    assert np.allclose(z.mean(0), 0, atol=1e-3) and np.allclose(z.std(0), 1, atol=1e-2)
+    cond = data.conditioning(["rave", "music"])
+    assert [s.kind for s in cond.streams] == ["rave", "music"] and cond.dim == 8 + 18
+    z = data.inputs(data.train_idx, cond)[:, 0]  # (N, 26) standardised with the training frames' stats
+    assert np.allclose(z.mean(0), 0, atol=1e-3)
+    moving = z.std(0) > 0  # a music column can be constant on this short data (tempo not locked yet)
+    assert moving[:8].all() and np.allclose(z.std(0)[moving], 1, atol=1e-2)
     assert data.frames(np.array([0, data.n - 1])).shape == (2, 32, 32, 3)
 
 
@@ -50,6 +55,24 @@ def test_latents_are_the_live_encoders(dataset, music_videos):
     want = np.stack([clock.sample(k / 30.0, row) and row[:8].copy() for k in range(150)])
     got = data.rows(np.arange(150))[:, :8]
     assert np.abs(got - want).max() < 1e-3
+
+
+def test_music_rows_are_the_live_music_stream(dataset, music_videos):
+    """Frame k's music row is the daemon's MusicAnalysis fed fine hop by fine hop, held by its
+    clock and sampled at k / fps, as the live renderer reads it."""
+    data = FrameDataset(dataset)
+    audio, sr = load_audio(music_videos[0], 44100)
+    music = MusicAnalysis(sr)
+    mono = audio.mean(axis=1)
+    rows = np.stack([music.encode_hop(mono[i * music.hop : (i + 1) * music.hop]).copy()
+                     for i in range(len(mono) // music.hop)])  # (hops, 22)
+    frames = np.arange(150)
+    held = np.floor(frames / 30.0 * sr / music.hop).astype(int) - 1  # the newest row stamped by k / fps
+    got = data.rows(frames)[:, 14:]
+    assert got.shape == (150, len(STREAM_NAMES))
+    np.testing.assert_allclose(got[held >= 0], rows[held[held >= 0]], rtol=1e-5, atol=1e-4)
+    chroma = data.conditioning(["music"], ("chroma_A", "chroma_C"))
+    assert chroma.dim == 2 and np.isfinite(data.inputs(frames, chroma)).all()
 
 
 def test_finished_videos_are_reused_and_changed_ones_redone(tmp_path, music_videos):

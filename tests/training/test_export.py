@@ -13,7 +13,8 @@ def test_export_then_play_through_the_daemons_render(tmp_path, trained_run, data
     show, diff = export_show(trained_run, tmp_path / "show", DEMO / "encoder.ts", name="tiny")
     assert diff <= 1e-4
     m = load_manifest(show)
-    assert (m.context, m.width, m.latent_dim, m.provenance["calibration"]) == (2, 32, 8, "training dataset")
+    assert (m.context, m.width, m.latent_dim, m.provenance["calibration"]) == (2, 32, 8 + 18, "training dataset")
+    assert [(s.kind, s.dim, s.window) for s in m.conditioning.streams] == [("rave", 8, 2), ("music", 18, 1)]
     out = tmp_path / "clip.mp4"
     r = subprocess.run([sys.executable, "-m", "latentvj.daemon.cli", "render", str(track_wav), "--show", str(show),
                         "-o", str(out), "-q"], capture_output=True, text=True)
@@ -39,9 +40,34 @@ def test_export_refuses_another_encoder(tmp_path, trained_run, small_decoder):
 def test_vae_exports_a_features_show(tmp_path_factory, dataset, mode):
     run = tmp_path_factory.getbasetemp() / "vae_run"
     if not (run / "checkpoint.pt").exists():
-        train_run(dataset, run, arch="vae", z_dim=4)
+        train_run(dataset, run, arch="vae", z_dim=4, conditioning="music")
     show, diff = export_show(run, tmp_path_factory.mktemp("v") / "show", None, mode=mode)
     m = load_manifest(show)
     assert (m.encoder_kind, m.decoder_kind, m.latent_dim, m.encoder_dim) == ("features", "vae", 4, 6)
+    assert [s.kind for s in m.conditioning.streams] == ["music"] and m.mapping_weight.shape == (4, 18)
     if mode == "direct":  # loudness alone drives it
         assert (m.mapping_weight[:, 1:] == 0).all() and (m.mapping_weight[:, 0] != 0).any()
+
+
+def test_a_music_only_run_exports_a_show_without_rave(tmp_path, dataset, track_wav):
+    run = tmp_path / "run"
+    train_run(dataset, run, conditioning="music", music_features="loudness,onset,onset_kick", music_window=3,
+              steps=4, eval_every=4, ckpt_every=4)
+    show, diff = export_show(run, tmp_path / "show", None)  # no RAVE stream: no encoder needed
+    assert diff <= 1e-4 and not (show / "encoder.ts").exists()
+    m = load_manifest(show)
+    (stream,) = m.conditioning.streams
+    assert (stream.names, stream.window, m.context, m.latent_dim) == (("loudness", "onset", "onset_kick"), 3, 3, 3)
+    out = tmp_path / "clip.mp4"
+    r = subprocess.run([sys.executable, "-m", "latentvj.daemon.cli", "render", str(track_wav), "--show", str(show),
+                        "-o", str(out), "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_vae_on_rave_needs_the_encoder(tmp_path, dataset):
+    run = tmp_path / "run"
+    train_run(dataset, run, arch="vae", z_dim=4, steps=4, eval_every=4, ckpt_every=4)
+    with pytest.raises(DatasetError, match="needs --encoder"):
+        export_show(run, tmp_path / "show", None)
+    show, _ = export_show(run, tmp_path / "show", DEMO / "encoder.ts")
+    assert [s.kind for s in load_manifest(show).conditioning.streams] == ["rave", "music"]
