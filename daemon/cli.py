@@ -154,7 +154,8 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latency-margin-ms", type=float, default=S,
                    help="added to one hop to make the fixed audio->picture offset (default 20)")
     p.add_argument("--features-latency-ms", type=float, default=S,
-                   help="the music stream's audio->picture offset (default 12): a fine hop, a block, a poll")
+                   help="the music stream's audio->picture offset (default 7): rows are stamped at the end of "
+                        "their hop, so this covers the block's delivery, the encoder's poll and the analysis")
     p.add_argument("--interpolation", default=S, choices=["linear", "hold"],
                    help="linear (default): smooth, one hop more latency; hold: each latent until the next")
     p.add_argument("--threads", type=int, default=S, help="torch CPU threads")

@@ -54,7 +54,7 @@ class RunConfig:
     input_rate: int | None = None
     input_channels: int | None = None
     latency_margin_ms: float = 20.0
-    features_latency_ms: float = 12.0
+    features_latency_ms: float = 7.0
     interpolation: str = "linear"
     preset_dir: str = field(default_factory=default_preset_dir)
     threads: int | None = None

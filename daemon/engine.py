@@ -32,7 +32,7 @@ from .sinks import FramePool, Sink, SinkSet, StreamInfo
 
 log = logging.getLogger("latentvj.engine")
 
-POLL_S = 0.002  # encoder thread's wait for more audio
+POLL_S = 0.001  # encoder thread's wait for more audio: part of the music stream's offset
 CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
 

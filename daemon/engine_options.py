@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class EngineOptions:
     fps: float = 30.0
     latency_margin_ms: float = 20.0  # on top of one hop: room for the audio block and the encoder
-    features_latency_ms: float = 12.0  # the music stream's offset: a fine hop, an audio block, a poll
+    features_latency_ms: float = 7.0  # the music stream's offset: an audio block's delivery, a poll, the analysis
     seed: int = 0
     channel: int | None = None  # None: mix all channels down
     sink_queue: int = 8

@@ -67,8 +67,8 @@ class LatentClock:
         x = (t - self.t0) / self.period - 1.0  # fractional latent index at time t
         with self._lock:
             count = self._count
-            if count == 0:
-                out[:] = self._rest
+            if count == 0 or x < 0.0:  # before the first row's stamp: the rest state, whatever has arrived
+                out[:] = self._rest  # (so a live clock that already has rows reads as render's, which has none)
                 self.last_stamp = self.t0
                 return x < 0.0
             n0 = math.floor(x)

@@ -13,10 +13,12 @@ from latentvj.daemon.control.state import Control
 from latentvj.daemon.engine import LiveEngine
 from latentvj.daemon.engine_options import EngineOptions
 from latentvj.daemon.offline import render
+from latentvj.daemon.show.bundle import load_manifest, resolve_show_path
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 from latentvj.daemon.sinks import Sink
 
 CPU = RuntimeOptions(torch.device("cpu"), size=(64, 64))
+DEMO_DIM = load_manifest(resolve_show_path("demo")).latent_dim  # RAVE latents + music features
 
 
 class MemorySink(Sink):
@@ -35,7 +37,7 @@ class MemorySink(Sink):
 
 
 def noisy_control():
-    c = Control(8)
+    c = Control(DEMO_DIM)
     c.set_noise(0.3)  # the seeded noise must match too
     c.set_dim_scale(0, 2.0)
     return c
@@ -75,7 +77,7 @@ def test_renderer_keeps_its_rate_without_audio():
             return
 
     sink = MemorySink()
-    engine = LiveEngine(Dead("dead", np.zeros((10, 1), np.float32), 44100, loop=True), rt, Control(8), [sink],
+    engine = LiveEngine(Dead("dead", np.zeros((10, 1), np.float32), 44100, loop=True), rt, Control(DEMO_DIM), [sink],
                         None, EngineOptions(fps=20, max_frames=20), CPU)
     engine.start()
     engine.done.wait(timeout=5)
@@ -97,7 +99,7 @@ def test_a_decoder_that_fails_mid_show_does_not_stop_the_frames():
 
     rt.decoder.decode = flaky
     sink = MemorySink()
-    engine = LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True), rt, Control(8),
+    engine = LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True), rt, Control(DEMO_DIM),
                         [sink], None, EngineOptions(fps=20, max_frames=20), CPU)
     engine.start()
     engine.done.wait(timeout=5)
@@ -107,7 +109,7 @@ def test_a_decoder_that_fails_mid_show_does_not_stop_the_frames():
 
 
 def tone_engine(rt, **opts):
-    return LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True), rt, Control(8),
+    return LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True), rt, Control(DEMO_DIM),
                       [MemorySink()], None, EngineOptions(fps=20, **opts), CPU)
 
 
@@ -180,7 +182,7 @@ def test_the_music_stream_reaches_osc_onsets_beat_and_features():
     source = PacedSource("drums", audio[:, None], 44100, loop=False)
     osc = OscOut([server.server_address], fps=20, latent_rate=0, features_rate=10, status_rate=0, beat_rate=20,
                  onset_events=True)
-    engine = LiveEngine(source, ShowRuntime.load("demo", CPU), Control(8), [MemorySink()], osc, EngineOptions(fps=20),
+    engine = LiveEngine(source, ShowRuntime.load("demo", CPU), Control(DEMO_DIM), [MemorySink()], osc, EngineOptions(fps=20),
                         CPU)
     engine.start()
     try:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from latentvj.daemon.latent_clock import LatentClock
 
@@ -45,3 +46,19 @@ def test_hold_mode_steps_from_latent_to_latent():
     assert c.sample(0.15, out) and out[0] == 1.0
     assert c.sample(0.25, out) and out[0] == 2.0  # the newest covers up to the next stamp
     assert not c.sample(0.31, out) and out[0] == 2.0
+
+
+@pytest.mark.parametrize("interpolate", [True, False])
+def test_before_the_first_stamp_the_rest_state_even_with_rows(interpolate):
+    """Live may already hold rows when a frame asks for a time before the first stamp; render has
+    none then. Both must read the rest state, or their first frames differ."""
+    rest = np.full(3, 7.0, np.float32)
+    clock = LatentClock(3, 0, 0.1, rest=rest, interpolate=interpolate)
+    for k in range(3):
+        clock.push(np.full(3, k, np.float32), np.zeros(0, np.float32))
+    out = np.zeros(3, np.float32)
+    for t in (-0.5, 0.0, 0.05, 0.0999):
+        assert clock.sample(t, out)
+        np.testing.assert_array_equal(out, rest)
+        assert clock.last_stamp == clock.t0
+    assert clock.sample(0.1, out) and np.array_equal(out, np.zeros(3)) and clock.last_stamp >= 0.1

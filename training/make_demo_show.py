@@ -5,8 +5,9 @@
 1. a synthetic music video (synthetic.py): a procedural track (kick, bass, chords, hats, with
    breakdowns) and a picture that follows it (shapes sized by loudness, hue by chord, kick flashes);
 2. `latentvj train rave` on its audio: a small RAVE v2 (capacity 8) on the CPU;
-3. `latentvj dataset build`, `latentvj train decoder` (ours, and the baseline on the same data
-   and steps for comparison), `latentvj export`, `latentvj eval`;
+3. `latentvj dataset build`, `latentvj train decoder` with the default conditioning (RAVE
+   latents + music features; ours, and the baseline on the same data and steps for comparison),
+   `latentvj export`, `latentvj eval`;
 4. the show is copied into the package with a 12 s loop of the track for `--input demo`.
 Every step is the public CLI, so this script is also their end-to-end proof.
 """

@@ -8,6 +8,7 @@ import logging
 import time
 
 from .files import AudioInputError
+from .music_features import fine_hop
 from .ring_buffer import RingBuffer
 
 log = logging.getLogger("latentvj.audio")
@@ -58,6 +59,7 @@ class SoundCardSource:
         self._stream = sd.InputStream(
             device=self.device, channels=self.channels, samplerate=self.sample_rate,
             dtype="float32", callback=self._callback,
+            blocksize=fine_hop(self.sample_rate),  # blocks as short as the music stream's hop: its offset is one poll
         )
         self._written_at_open = self.ring.written
         self.input_latency = float(self._stream.latency)

@@ -20,7 +20,8 @@ def copy_show(src, tmp_path):
 
 def test_demo_loads_and_describes_itself(demo_show):
     rt = ShowRuntime.load("demo", CPU)
-    assert rt.encoder_dim == rt.latent_dim == 8 and rt.hop == 2048 and rt.sample_rate == 44100
+    assert (rt.encoder_dim, rt.latent_dim, rt.hop, rt.sample_rate) == (8, 26, 2048, 44100)
+    assert [s.kind for s in rt.conditioning.streams] == ["rave", "music"]
     assert "demo" in show_info("demo")
 
 
