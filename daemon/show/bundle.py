@@ -22,6 +22,7 @@ from ..toml_io import dumps_toml, read_toml
 from .conditioning import (
     Conditioning,
     ConditioningError,
+    default_names,
     parse_conditioning,
     single_stream,
 )
@@ -192,8 +193,9 @@ def load_manifest(root: Path) -> Manifest:
         raise ShowError(f"{where}: sizes must be positive")
     if enc_kind == "rave" and not m.encoder_file:
         raise ShowError(f"{ew}: a RAVE show needs 'file'")
-    if enc_kind == "features" and cond.uses("features") and enc_dim != cond.streams[0].dim:
-        raise ShowError(f"{ew}: the built-in features have {cond.streams[0].dim} dims, 'latent_dim' says {enc_dim}")
+    n_builtin = len(default_names("features"))
+    if enc_kind == "features" and enc_dim != n_builtin:
+        raise ShowError(f"{ew}: the built-in features have {n_builtin} dims, 'latent_dim' says {enc_dim}")
     if m.context != cond.context:
         raise ShowError(f"{dw}: 'context' is {m.context}, the longest [[conditioning]] window is {cond.context}")
     if dec_kind == "vae" or "mapping" in doc:
