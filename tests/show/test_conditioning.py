@@ -85,3 +85,23 @@ def _set(key, value, i=0):
 def test_a_bad_conditioning_is_refused_naming_the_table(music_show, tmp_path, change, message):
     err = rewrite(music_show, tmp_path, change)
     assert message in str(err) and "show.toml" in str(err)
+
+
+def test_a_format_1_bundle_still_loads_as_one_stream(tmp_path, demo_show):
+    """The show.toml the daemon wrote before shows declared their conditioning (format 1)."""
+    import shutil
+
+    shutil.copyfile(demo_show / "encoder.ts", tmp_path / "encoder.ts")
+    make_decoder(tmp_path / "decoder.ts", 8, context=2)
+    mean, std = [0.5] * 8, [2.0] * 8
+    (tmp_path / "show.toml").write_text(tomli_w.dumps({
+        "format": 1, "name": "old",
+        "encoder": {"kind": "rave", "file": "encoder.ts", "sample_rate": 44100, "hop": 2048, "latent_dim": 8},
+        "latent": {"mean": mean, "std": std},
+        "decoder": {"kind": "latent", "file": "decoder.ts", "latent_dim": 8, "context": 2, "width": 32,
+                    "height": 32, "fps": 30.0}}))
+    rt = ShowRuntime.load(tmp_path, CPU)
+    (stream,) = rt.conditioning.streams
+    assert (stream.kind, stream.dim, stream.window, rt.context, rt.uses_music) == ("rave", 8, 2, 2, False)
+    np.testing.assert_array_equal(stream.mean, mean)
+    np.testing.assert_array_equal(stream.std, std)
