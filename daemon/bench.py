@@ -203,9 +203,8 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         *engine.sinks.report(),  # each sink writes on its own thread
         f"audio->frame latency {_summary(latencies, len(clicks))}  (click -> first changed frame)",
         *(f"   {kind + ' stream':<17} {_summary(w.delays(dues), len(clicks))}  (click -> its part of the decoder "
-          f"input moved; offset {off * 1e3:.1f} ms)"
-          for kind, (_, w) in streams.items()
-          for off in [engine.fast_latency if kind == "music" else engine.latency]),
+          f"input moved; offset {(engine.fast_latency if kind == 'music' else engine.latency) * 1e3:.1f} ms)"
+          for kind, (_, w) in streams.items()),
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "
         f"the encoder clock's offset {engine.latency * 1e3:.1f} ms ({cfg.interpolation} interpolation), "
         f"the music stream's {engine.fast_latency * 1e3:.1f} ms",

@@ -47,11 +47,10 @@ def load_checkpoint(run: Path) -> dict:
 
 
 def make_model(meta: dict) -> torch.nn.Module:
-    if "layout" not in meta:
-        raise DatasetError("a checkpoint from before shows declared their conditioning; train it again")
+    layout = meta_conditioning(meta).layout() if meta["arch"] != "vae" else None
     try:
         return build_model(meta["arch"], meta["latent_dim"], meta["context"], meta["width"], meta["height"],
-                           meta.get("z_dim", 8), layout=[tuple(x) for x in meta["layout"]])
+                           meta.get("z_dim", 8), layout=layout)
     except ValueError as exc:
         raise DatasetError(str(exc)) from exc
 
@@ -61,7 +60,8 @@ def meta_conditioning(meta: dict) -> Conditioning:
     try:
         return parse_conditioning(meta["conditioning"], "checkpoint", meta["rave_dim"])
     except (ConditioningError, KeyError) as exc:
-        raise DatasetError(f"the checkpoint's conditioning is unreadable ({exc}); train it again") from exc
+        raise DatasetError(f"a checkpoint from before runs recorded their conditioning, or a damaged one "
+                           f"({type(exc).__name__}: {exc}); train it again") from exc
 
 
 def load_model(run: Path) -> tuple[torch.nn.Module, dict]:

@@ -60,12 +60,9 @@ class FrameDataset:
         self.music_names = tuple(m["music"])
         self.width = self.latent_dim + self.n_features + len(self.music_names)
         st = m["stats"]
-        self.latent_mean = np.asarray(st["latent_mean"], np.float32)
-        self.latent_std = np.asarray(st["latent_std"], np.float32)
-        self.features_mean = np.asarray(st["features_mean"], np.float32)
-        self.features_std = np.asarray(st["features_std"], np.float32)
-        self.music_mean = np.asarray(st["music_mean"], np.float32)
-        self.music_std = np.asarray(st["music_std"], np.float32)
+        # per column of the rows ([z | features | music]), over the training frames
+        self.mean = np.concatenate([st["latent_mean"], st["features_mean"], st["music_mean"]]).astype(np.float32)
+        self.std = np.concatenate([st["latent_std"], st["features_std"], st["music_std"]]).astype(np.float32)
         self.items = m["items"]
         counts = [int(it["frames"]) for it in self.items]
         self.offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # (items + 1,)
@@ -107,19 +104,17 @@ class FrameDataset:
         item, local = self._locate(idx)
         return np.stack([self._rows[i][j] for i, j in zip(item, local)])
 
-    def columns(self, stream: Stream) -> np.ndarray:
+    def columns(self, kind: str, names: tuple[str, ...]) -> np.ndarray:
         """Where a conditioning stream's columns are in this dataset's rows."""
-        if stream.kind == "rave":
+        if kind == "rave":
             return np.arange(self.latent_dim)
-        if stream.kind == "features":
+        if kind == "features":
             return self.latent_dim + np.arange(self.n_features)
-        return self.latent_dim + self.n_features + np.array([self.music_names.index(n) for n in stream.names])
+        return self.latent_dim + self.n_features + np.array([self.music_names.index(n) for n in names])
 
     def conditioning(self, kinds: list[str], music_names: tuple[str, ...] | None = None, rave_window: int = 1,
                      music_window: int = 1) -> Conditioning:
         """The conditioning a model trained here takes, with this dataset's training-frame stats."""
-        mean = np.concatenate([self.latent_mean, self.features_mean, self.music_mean])
-        std = np.concatenate([self.latent_std, self.features_std, self.music_std])
         streams = []
         try:
             for kind in kinds:
@@ -127,11 +122,9 @@ class FrameDataset:
                     names = check_music_names(tuple(music_names or default_names("music")), "music features")
                 else:
                     names = default_names(kind, self.latent_dim)
-                s = Stream(kind, names, music_window if kind == "music" else rave_window,
-                           np.zeros(len(names), np.float32), np.ones(len(names), np.float32))
-                cols = self.columns(s)
-                s.mean, s.std = mean[cols].astype(np.float32), std[cols].astype(np.float32)
-                streams.append(s)
+                cols = self.columns(kind, names)
+                streams.append(Stream(kind, names, music_window if kind == "music" else rave_window,
+                                      self.mean[cols], self.std[cols]))
         except ConditioningError as exc:
             raise DatasetError(str(exc)) from exc
         return Conditioning(tuple(streams))
@@ -140,7 +133,7 @@ class FrameDataset:
         """(B,) -> (B, context, cond.dim) standardised conditioning windows, oldest first."""
         item, local = self._locate(idx)
         ctx = cond.context
-        cols = np.concatenate([self.columns(s) for s in cond.streams])
+        cols = np.concatenate([self.columns(s.kind, s.names) for s in cond.streams])
         mean = np.concatenate([s.mean for s in cond.streams])
         std = np.concatenate([s.std for s in cond.streams])
         out = np.empty((len(idx), ctx, len(cols)), np.float32)

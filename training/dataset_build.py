@@ -30,6 +30,7 @@ import torch
 from tqdm import tqdm
 
 from latentvj.daemon.audio.features import FeaturesEncoder, feature_names
+from latentvj.daemon.audio.hop_stream import HopStream
 from latentvj.daemon.audio.music_analysis import STREAM_NAMES, MusicAnalysis
 from latentvj.daemon.latent_clock import LatentClock
 from latentvj.daemon.show.bundle import ShowError, sha256_of
@@ -103,21 +104,6 @@ class _Appender:
             raise DatasetError(f"{self.path}: cannot finish writing ({exc})") from exc
 
 
-class _HopFeeder:
-    """Audio blocks -> hops of one size -> rows pushed on a clock (a pending buffer per stream)."""
-
-    def __init__(self, hop: int, encode) -> None:
-        self.hop, self.encode = hop, encode
-        self.pending = np.zeros(0, dtype=np.float32)
-
-    def feed(self, block: np.ndarray) -> None:
-        self.pending = np.concatenate([self.pending, block])
-        n = len(self.pending) // self.hop
-        for i in range(n):
-            self.encode(self.pending[i * self.hop : (i + 1) * self.hop])
-        self.pending = self.pending[n * self.hop :]
-
-
 def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, bar_pos: int = 0) -> dict:
     """Write one video's arrays into `out` (a fresh folder); returns its item record."""
     info = probe(video)
@@ -129,8 +115,9 @@ def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, ba
                               rest=music.encode_hop(np.zeros(music.hop, np.float32)).copy(), interpolate=False)
     music.reset()
     no_features = np.zeros(0, dtype=np.float32)
-    feeders = [_HopFeeder(enc.hop, lambda x: clock.push(enc.encode_hop(x), feats.encode_hop(x))),
-               _HopFeeder(music.hop, lambda x: music_clock.push(music.encode_hop(x), no_features))]
+    hops, fine = HopStream(enc.sample_rate, None), HopStream(enc.sample_rate, None)  # as the live encoder thread
+    hops.reset(enc.sample_rate, enc.hop)
+    fine.reset(enc.sample_rate, music.hop)
     width = enc.latent_dim + feats.latent_dim
     row = np.zeros(width + music.dim, dtype=np.float32)  # [z | features | music row]
     rows = _Appender(out / "rows.f32")
@@ -146,8 +133,12 @@ def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, ba
     samples = 0
     for block in iter_audio(video, enc.sample_rate):
         samples += len(block)
-        for f in feeders:
-            f.feed(block)
+        hops.push(block[:, None])
+        while (mono := hops.next_hop()) is not None:
+            clock.push(enc.encode_hop(mono), feats.encode_hop(mono))
+        fine.push(block[:, None])
+        while (mono := fine.next_hop()) is not None:
+            music_clock.push(music.encode_hop(mono), no_features)
         # sampled as the renderer samples, once every stream covers the frame's time
         while clock.count and k / opts.fps <= min(clock.newest_time(), music_clock.newest_time()):
             sample(k / opts.fps)

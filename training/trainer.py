@@ -61,7 +61,7 @@ def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
     probe_idx = eval_indices(data, 16)
     cond = conditioning_of(cfg, data)
     return {
-        "arch": cfg.arch, "latent_dim": cond.dim, "context": cond.context, "layout": cond.layout(),
+        "arch": cfg.arch, "latent_dim": cond.dim, "context": cond.context,
         "conditioning": cond.to_toml(), "rave_dim": data.latent_dim,
         "width": w, "height": h, "z_dim": cfg.z_dim, "data": str(data.root.resolve()), "encoder": m["encoder"],
         "encoder_sha256": m["encoder_sha256"], "sample_rate": m["sample_rate"], "hop": m["hop"], "fps": m["fps"],
