@@ -141,6 +141,9 @@ def test_a_switch_requested_while_another_is_installed_is_not_lost(features_show
         engine.switch_show("demo")
         next_requested.set()
         assert wait_for(lambda: len(installed) == 2), installed
+        # the renderer takes the installed show at its next frame (after a control reset when the
+        # size changes): wait for that frame before stopping
+        assert wait_for(lambda: engine.pipeline.runtime is engine.runtime)
     finally:
         engine.stop()
     assert installed == ["features", "demo"]
