@@ -68,9 +68,33 @@ def cmd_show(args: argparse.Namespace, flags: dict) -> int:
     if args.show_cmd == "info":
         print(show_info(args.bundle))
         return 0
+    if args.show_cmd == "sheet":
+        return _show_sheet(args)
     out = create_show(args.out, args.decoder, encoder=None if args.encoder == "features" else Path(args.encoder),
                       calibrate=args.calibrate, name=args.name, context=args.context, fps=args.fps)
     print(show_info(str(out)))
+    return 0
+
+
+def _show_sheet(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .show.sheet import make_sheet
+
+    bars: list = []  # made at the first rendered frame: an early error stays one line
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="frame", disable=args.quiet))
+        bars[0].update(1)
+
+    try:
+        out = make_sheet(args.bundle, args.output, audio=args.audio, seconds=args.seconds, frames=args.frames,
+                         dims=args.dims, sigma=args.sigma, tile=args.tile, device=args.device, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    print(f"wrote {out}")
     return 0
 
 
@@ -236,6 +260,20 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     info = ssub.add_parser("info", help="print what is in a bundle")
     info.add_argument("bundle")
     info.set_defaults(func=cmd_show)
+    sheet = ssub.add_parser("sheet", help="draw a PNG contact sheet: each latent dimension at -2..+2 sigma, "
+                            "and frames rendered from a song as the live daemon draws them")
+    sheet.add_argument("bundle", metavar="SHOW", help="a show bundle folder or zip, or 'demo'")
+    sheet.add_argument("-o", "--output", required=True, type=Path, help="OUT.png (its folder must exist)")
+    sheet.add_argument("--audio", type=Path, help="the song of the strip (default: the demo loop)")
+    sheet.add_argument("--seconds", type=float, help="spread the strip over this much of the song "
+                       "(default: all of it, at most 30 s)")
+    sheet.add_argument("--frames", type=int, default=8, help="frames in the strip (default 8; 0: no strip)")
+    sheet.add_argument("--dims", type=int, help="only the first N latent dimensions (default: all)")
+    sheet.add_argument("--sigma", type=float, default=2.0, help="the outer columns' offset in sigma (default 2)")
+    sheet.add_argument("--tile", type=int, default=128, help="widest tile in pixels (default 128)")
+    sheet.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="default auto")
+    sheet.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sheet.set_defaults(func=cmd_show)
 
     dev = sub.add_parser("devices", help="list audio inputs")
     dev.set_defaults(func=cmd_devices)

@@ -129,7 +129,7 @@ class LiveEngine:
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:
         self.runtime.reset()
-        self.runtime.new_clock(0.0, self.opts.interpolate)
+        self.runtime.new_clock(0.0, self.opts.interpolate, self.opts.seed)
         self._hops.reset(self.runtime.sample_rate, self.runtime.hop)
         self._fine.reset(self.runtime.sample_rate, self.runtime.music.hop)
         self.sinks.start()
@@ -149,7 +149,7 @@ class LiveEngine:
     def _install(self, rt: ShowRuntime) -> None:
         """Encoder thread: start the new show's clock where the audio is now."""
         rt.reset()
-        rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate)
+        rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate, self.opts.seed)
         self._hops.reset(rt.sample_rate, rt.hop)
         self._fine.reset(rt.sample_rate, rt.music.hop)
         self.runtime = rt  # the renderer picks it up at its next frame

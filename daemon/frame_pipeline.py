@@ -5,6 +5,8 @@ produce the same pixels for the same audio and seed.
     music_clock.sample(t_music) -> music row -------+-> conditioning -> show's mapping -> controls
                                                         -> decoder window -> RGBA
 Each stream is read at its own offset: the music stream's is a few ms, the encoder's a hop more.
+An image show's mapping reads a window of conditioning rows (one per frame, newest last) and the
+shot in effect at the frame's music time; its decoder takes one latent.
 """
 from __future__ import annotations
 
@@ -27,21 +29,29 @@ class FramePipeline:
     def set_runtime(self, rt: ShowRuntime) -> None:
         self.runtime = rt
         self._row = np.zeros(rt.encoder_dim + rt.n_features, dtype=np.float32)  # raw [z | features]
-        self.conditioning = np.zeros(rt.cond_dim, dtype=np.float32)  # standardised streams, side by side
+        # standardised streams side by side, one row per frame, newest last: (mapping window, cond_dim)
+        self._cond_window = np.zeros((rt.conditioning.context if rt.mapping is not None else 1, rt.cond_dim),
+                                     dtype=np.float32)
+        self.conditioning = self._cond_window[-1]  # (cond_dim,) this frame's
         self._zin = np.zeros(rt.latent_dim, dtype=np.float32)
         self.latent = np.zeros(rt.latent_dim, dtype=np.float32)  # what the decoder got, newest
         self._window = np.zeros((rt.context, rt.latent_dim), dtype=np.float32)  # (context, dim), newest last
-        self.music = np.zeros(rt.music.dim, dtype=np.float32)  # the music row at the frame's music time
+        self._music_row = np.zeros(rt.music.dim + rt.n_shot, dtype=np.float32)  # [music row | shot row]
+        self.music = self._music_row[: rt.music.dim]  # the music row at the frame's music time
+        self._shot = self._music_row[rt.music.dim :]
 
     def make(self, t_media: float, out: np.ndarray, t_music: float | None = None) -> bool:
         """Render media time t_media into out (H, W, 4), reading the music stream at t_music
         (its own, shorter offset; None: at t_media); False when a stream the picture reads was late."""
         rt = self.runtime
         fresh = rt.clock.sample(t_media, self._row) or not rt.uses_clock
-        music_fresh = rt.music_clock.sample(t_media if t_music is None else t_music, self.music)
+        t_music = t_media if t_music is None else t_music
+        music_fresh = rt.music_clock.sample(t_music, self._music_row)
         fresh = fresh and (music_fresh or not rt.uses_music)
+        if len(self._cond_window) > 1:
+            self._cond_window[:-1] = self._cond_window[1:]
         rt.condition(self._row, self.music, self.conditioning)
-        rt.to_decoder_latent(self.conditioning, self._zin)
+        rt.to_decoder_latent(self._cond_window, self._zin, self._shot, t_music)
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
         if rt.context > 1:
             self._window[:-1] = self._window[1:]

@@ -46,7 +46,7 @@ def render(
     latency = latency_seconds(runtime, opts)
     rt = runtime
     rt.reset()
-    clock = rt.new_clock(0.0, opts.interpolate)
+    clock = rt.new_clock(0.0, opts.interpolate, opts.seed)
     w, h = rt.decoder.width, rt.decoder.height
     info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1],
                       audio_delay=picture_offset(rt, opts))

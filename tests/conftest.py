@@ -113,6 +113,33 @@ def train_run(data: Path, out: Path, **settings):
     return train(cfg, out, resume=False, device="cpu", progress=False)
 
 
+def show_run(data: Path, out: Path, until: int | None = None, **settings):
+    """A small `train show` run: both stages, in a few seconds."""
+    from latentvj.training.show_trainer import train_show
+    from latentvj.training.train_config import SHOW_DEFAULTS, TrainConfig, apply
+
+    base = {**SHOW_DEFAULTS, "data": str(data), "steps": 24, "batch": 4, "workers": 0, "eval_every": 10,
+            "ckpt_every": 10, "log_every": 5, "eval_frames": 60, "latent": 8, "audio_latent": 3, "context": 2,
+            "music_window": 3, "adv_start": 0.25}
+    cfg = apply(TrainConfig(), {**base, **settings}, "test")
+    return train_show(cfg, out, resume=(out / "checkpoint.pt").exists(), device="cpu", progress=False, until=until)
+
+
+@pytest.fixture(scope="session")
+def image_run(tmp_path_factory, dataset) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "show"
+    show_run(dataset, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def image_show(tmp_path_factory, image_run) -> Path:
+    from latentvj.training.export import export_show
+
+    show, _ = export_show(image_run, tmp_path_factory.mktemp("shows") / "image", DEMO / "encoder.ts")
+    return show
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, dataset) -> Path:
     out = tmp_path_factory.mktemp("runs") / "ours"

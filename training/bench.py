@@ -5,6 +5,9 @@
     python -m latentvj.training.bench train [--size 256] [--steps 40] [--device cuda]
         decoder training samples/s (ours and baseline) and the fraction of each step spent
         waiting for data (near 0: the loader is not the bottleneck)
+    python -m latentvj.training.bench frame [--size 256] [--device cuda] [--threads 1]
+        an image show's per-frame cost: the mapping (26-d x 8 frames -> 32-d) and the PCA-folded
+        image decoder, TorchScript as exported, median ms per frame (weights do not change it)
 
 Each dataset build runs in its own process so its peak RSS is its own.
 """
@@ -69,18 +72,54 @@ def bench_train(size: int, steps: int, device: str | None, batch: int, workers: 
                   f"{sum(sps) / len(sps):.1f} samples/s, waiting for data {sum(wait) / len(wait):.1%} of the time")
 
 
+def bench_frame(size: int, device: str | None, threads: int, frames: int = 200) -> None:
+    import numpy as np
+    import torch
+
+    from .audio_mapping import AudioMapping
+    from .image_model import ImageAutoencoder, code_pca, fold_pca
+
+    torch.set_num_threads(threads)
+    dev = torch.device(device or "cpu")
+    ae = ImageAutoencoder(32, size, size)
+    pca = code_pca(np.random.default_rng(0).standard_normal((256, 32)))
+    decoder = torch.jit.script(fold_pca(ae.decoder, pca).eval()).to(dev)
+    mapping = torch.jit.script(AudioMapping(26, 8, 32, [(0, 8, 4), (8, 18, 8)]).eval()).to(dev)
+    c = torch.zeros(1, 8, 26, device=dev)
+    times: dict[str, list[float]] = {"mapping": [], "decoder": []}
+    with torch.no_grad():
+        for k in range(frames + 20):
+            t0 = time.perf_counter()
+            z = mapping(c)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t1 = time.perf_counter()
+            decoder(z).float().cpu()
+            t2 = time.perf_counter()
+            if k >= 20:  # after warm-up (TorchScript profiles its first calls)
+                times["mapping"].append((t1 - t0) * 1e3)
+                times["decoder"].append((t2 - t1) * 1e3)
+    m, d = np.median(times["mapping"]), np.median(times["decoder"])
+    print(f"image show frame {size}x{size} on {dev} ({threads} thread{'s' if threads > 1 else ''}): mapping "
+          f"{m:.2f} ms + decoder {d:.2f} ms = {m + d:.2f} ms median over {frames} frames "
+          f"(p95 {np.percentile(np.add(times['mapping'], times['decoder']), 95):.2f} ms)")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["dataset", "train"])
+    p.add_argument("what", choices=["dataset", "train", "frame"])
     p.add_argument("--seconds", type=float, default=30.0, help="dataset: length of each video")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device")
+    p.add_argument("--threads", type=int, default=1, help="frame: CPU threads")
     args = p.parse_args(argv)
     if args.what == "dataset":
         bench_dataset(args.seconds, args.size)
+    elif args.what == "frame":
+        bench_frame(args.size, args.device, args.threads)
     else:
         bench_train(args.size, args.steps, args.device, args.batch, args.workers)
 

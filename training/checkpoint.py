@@ -47,10 +47,11 @@ def load_checkpoint(run: Path) -> dict:
 
 
 def make_model(meta: dict) -> torch.nn.Module:
-    layout = meta_conditioning(meta).layout() if meta["arch"] != "vae" else None
+    if meta["arch"] not in ("ours", "baseline"):
+        raise DatasetError(f"a checkpoint of arch '{meta['arch']}': not a decoder run")
     try:
         return build_model(meta["arch"], meta["latent_dim"], meta["context"], meta["width"], meta["height"],
-                           meta.get("z_dim", 8), layout=layout)
+                           layout=meta_conditioning(meta).layout())
     except ValueError as exc:
         raise DatasetError(str(exc)) from exc
 

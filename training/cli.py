@@ -71,15 +71,14 @@ def cmd_train_model(args: argparse.Namespace) -> int:
 
     from .dataset import DatasetError
     from .evaluate import format_metrics
-    from .train_config import TrainConfig, apply, load_file, to_dict
-    from .trainer import train
+    from .train_config import SHOW_DEFAULTS, TrainConfig, apply, load_file, to_dict
 
+    show = args.train_cmd in ("show", "vae")
     flags = {"data": str(args.data)}
-    if args.train_cmd == "vae":
-        flags["arch"] = "vae"
-    elif args.arch:
+    if not show and args.arch:
         flags["arch"] = args.arch
-    for key in ("steps", "batch", "context", "workers", "seed", "conditioning", "music_features", "music_window"):
+    for key in ("steps", "batch", "context", "workers", "seed", "conditioning", "music_features", "music_window",
+                "latent"):
         if getattr(args, key, None) is not None:
             flags[key] = getattr(args, key)
     if args.size:
@@ -94,9 +93,21 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         cfg.data = str(args.data)
     else:
         cfg = TrainConfig()
+        if show:  # the film project's mode reads the music features alone
+            apply(cfg, {**SHOW_DEFAULTS, **({"conditioning": "music"} if args.train_cmd == "vae" else {})},
+                  f"train {args.train_cmd} defaults")
         if args.config:
             apply(cfg, load_file(args.config), str(args.config))
         apply(cfg, flags, "command line")
+    if show:
+        from .show_trainer import train_show
+
+        result = train_show(cfg, args.out, args.resume, device=args.device)
+        print(f"{args.out}: image show trained {cfg.steps} steps; held-out {format_metrics(result['metrics'])}; "
+              f"audio explains {', '.join(f'{r:.2f}' for r in result['explained'][:8])} of the first directions")
+        return 0
+    from .trainer import train
+
     result = train(cfg, args.out, args.resume, device=args.device)
     if result:
         print(f"{args.out}: {cfg.arch} trained {cfg.steps} steps; held-out {format_metrics(result['metrics'])}")
@@ -115,10 +126,12 @@ def cmd_train_rave(args: argparse.Namespace) -> int:
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", help="(training) train a decoder, a VAE or a RAVE model")
+    p = sub.add_parser("train", help="(training) train an image show, a decoder or a RAVE model")
     ts = p.add_subparsers(dest="train_cmd", required=True)
-    for name, help_ in (("decoder", "latent -> image decoder on a dataset"),
-                        ("vae", "VAE on the frames, then audio features mapped into its latent space")):
+    for name, help_ in (("show", "image model on the frames, then the audio mapping into its latent (sharp)"),
+                        ("vae", "the same on the music features alone (the film project; export --mapping "
+                                "direct for loudness alone)"),
+                        ("decoder", "latent -> image regression decoder (ours or the baseline, for comparison)")):
         t = ts.add_parser(name, help=help_)
         t.add_argument("data", type=Path)
         t.add_argument("--out", required=True, type=Path, help="run folder (checkpoint, config, TensorBoard)")
@@ -130,14 +143,18 @@ def add_train(sub) -> None:
         t.add_argument("--workers", type=int, help="data loading processes (default 2)")
         t.add_argument("--seed", type=int)
         t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
-        t.add_argument("--conditioning", help="streams the model takes, in order (default rave,music; "
+        t.add_argument("--conditioning", help="streams the model takes, in order (default rave,music; train vae: music; "
                                               "also: music, rave, features)")
         t.add_argument("--music-features", help="music stream columns, comma-separated (default: loudness, "
                                                 "centroid, the four onsets, the twelve chroma)")
+        d = "4" if name != "decoder" else "1"
+        t.add_argument("--context", type=int, help=f"RAVE latents (one per frame) the model sees, newest last (default {d})")
+        d = "8" if name != "decoder" else "1"
+        t.add_argument("--music-window", type=int, help=f"music rows (one per frame) the model sees (default {d})")
         if name == "decoder":
             t.add_argument("--arch", choices=["ours", "baseline"], help="ours (default) or the baseline")
-            t.add_argument("--context", type=int, help="RAVE latents the decoder sees, newest last (default 1)")
-            t.add_argument("--music-window", type=int, help="music rows (one per frame) the decoder sees (default 1)")
+        else:
+            t.add_argument("--latent", type=int, help="image latent dimensions, 8..64 (default 32)")
         t.set_defaults(func=_guard(cmd_train_model))
     r = ts.add_parser("rave", help="train a RAVE model with acids-rave in its own environment")
     r.add_argument("audio_dir", type=Path)
@@ -171,7 +188,8 @@ def add_export(sub) -> None:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--name")
     p.add_argument("--mapping", choices=["fitted", "direct"], default="fitted",
-                   help="VAE runs: fitted features mapping, or the film project's loudness-only mode")
+                   help="image shows: the trained mapping, or the film project's mode (loudness moves latent "
+                        "dimension 0, the footage the rest)")
     p.set_defaults(func=_guard(cmd_export))
 
 

@@ -4,11 +4,14 @@
 - flicker: mean absolute frame-to-frame change of the output over the same change in the
   source (1 = as lively as the video, above 1 = jitter the video does not have);
 - reactivity: correlation over time between how much the latent moves and how much the output
-  picture moves (the source's own value is printed beside it for reference).
+  picture moves (the source's own value is printed beside it for reference);
+- sharpness: gradient energy of the output over the source's (picture_scores.py; a blur is well
+  below 1);
+- realism: how far each output frame is from its nearest training frame, beside the same for the
+  held-out real frames (1 = as close to real footage as new real footage is).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +28,12 @@ from latentvj.daemon.show.bundle import (
 from latentvj.daemon.show.conditioning import Conditioning
 from latentvj.daemon.show.torchscript import load_torchscript
 
-from .checkpoint import CHECKPOINT, load_model, meta_conditioning
+from .checkpoint import CHECKPOINT, load_checkpoint, load_model, meta_conditioning
 from .dataset import DatasetError, FrameDataset, to_tensor
+from .image_show import ImageShowParts, Predict, image_predictor
+from .picture_scores import NearestFrames, SharpnessMeter, realism, sample_indices
 
-Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
+NEAREST_SAMPLE = 2000  # training frames the realism score searches
 
 
 def eval_indices(data: FrameDataset, limit: int) -> np.ndarray:
@@ -47,10 +52,18 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
+def nearest_training_frames(data: FrameDataset, limit: int = NEAREST_SAMPLE) -> NearestFrames:
+    pick = data.train_idx[sample_indices(len(data.train_idx), limit)]
+    return NearestFrames.from_batches(to_tensor(data.frames(chunk)) for chunk in np.array_split(pick, 8) if len(chunk))
+
+
+@torch.no_grad()
 def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditioning,
-            batch: int = 32) -> dict[str, float]:
-    """`cond`: the model's conditioning, whose movement `reactivity` compares with the picture's."""
+            batch: int = 32, nearest: NearestFrames | None = None) -> dict[str, float]:
+    """`cond`: the model's conditioning, whose movement `reactivity` compares with the picture's;
+    `nearest`: training frames for the realism score (skipped without)."""
     psnr, ssims, prev_out, prev_src, prev_i = [], [], None, None, None
+    sharp, nn_out, nn_real = SharpnessMeter(), [], []
     d_out, d_src, d_lat = [], [], []
     lat = data.inputs(idx, cond)[:, -1]  # (N, D) standardised, the newest row
     for a in range(0, len(idx), batch):
@@ -62,6 +75,10 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
         mse = ((out - src) ** 2).flatten(1).mean(1)
         psnr.append(10 * torch.log10(1.0 / mse.clamp_min(1e-10)))
         ssims.append(ssim(out, src, data_range=1.0, size_average=False))
+        sharp.add(out, src)
+        if nearest is not None:
+            nn_out.append(nearest.distance(out).numpy())
+            nn_real.append(nearest.distance(src).numpy())
         for j, i in enumerate(chunk):  # consecutive pairs within one video
             if prev_i is not None and i == prev_i + 1 and data.item_of[i] == data.item_of[prev_i]:
                 d_out.append(float((out[j] - prev_out).abs().mean()))
@@ -70,7 +87,10 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
                 d_lat.append(float(np.linalg.norm(lat[k] - lat[k - 1])))
             prev_out, prev_src, prev_i = out[j], src[j], i
     d_out_a, d_src_a, d_lat_a = np.array(d_out), np.array(d_src), np.array(d_lat)
+    real = realism(np.concatenate(nn_out), np.concatenate(nn_real)) if nn_out else {}
     return {
+        "sharpness": sharp.value(),
+        **real,
         "psnr": float(torch.cat(psnr).mean()),
         "ssim": float(torch.cat(ssims).mean()),
         "flicker": float(d_out_a.mean() / max(d_src_a.mean(), 1e-9)) if len(d_out) else float("nan"),
@@ -81,24 +101,21 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
 
 
 def format_metrics(m: dict[str, float]) -> str:
-    return (f"PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  flicker {m['flicker']:.3f}  "
-            f"reactivity {m['reactivity']:.3f} (source {m['source_reactivity']:.3f})  on {m['frames']} held-out frames")
+    real = (f"  realism {m['realism']:.2f} (nearest training frame {m['nn_out']:.3f}, held-out real "
+            f"{m['nn_real']:.3f})" if "realism" in m else "")
+    return (f"PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  sharpness {m['sharpness']:.2f}{real}  "
+            f"flicker {m['flicker']:.3f}  reactivity {m['reactivity']:.3f} (source {m['source_reactivity']:.3f})  "
+            f"on {m['frames']} held-out frames")
 
 
-def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: torch.device,
-              mapping: dict | None = None) -> Predict:
-    """Held-out frame indices -> what this model shows for them (the VAE through its audio mapping)."""
+def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: torch.device) -> Predict:
+    """Held-out frame indices -> what this decoder shows for them."""
     model.eval()
     cond = meta_conditioning(meta)
 
     @torch.no_grad()
     def predict(idx: np.ndarray) -> torch.Tensor:
-        z = torch.from_numpy(data.inputs(idx, cond))  # (B, context, D)
-        if meta["arch"] == "vae":
-            w = torch.tensor(mapping["weight"], dtype=torch.float32)
-            b = torch.tensor(mapping["bias"], dtype=torch.float32)
-            return model.decoder((z[:, -1] @ w.T + b).to(device))
-        z = z.to(device)
+        z = torch.from_numpy(data.inputs(idx, cond)).to(device)  # (B, context, D)
         return model(z if meta["context"] > 1 else z[:, 0])
 
     return predict
@@ -106,13 +123,17 @@ def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: to
 
 def run_predictor(run: Path, data: FrameDataset) -> tuple[Predict, Conditioning]:
     """What a training run's last checkpoint shows for each dataset frame, and what it reads."""
-    model, ck = load_model(run)
+    ck = load_checkpoint(run)
     meta = ck["meta"]
     if meta["encoder_sha256"] != data.manifest["encoder_sha256"]:
         raise DatasetError(f"{run} was trained on latents from {meta['encoder']}, {data.root} from "
                            f"{data.manifest['encoder']}; evaluate on a dataset built with the same encoder")
-    return predictor(model, meta, data, torch.device("cpu"), ck.get("mappings", {}).get("fitted")), \
-        meta_conditioning(meta)
+    if ck.get("kind") == "show":
+        from .show_export import show_parts  # the image show as the run would export it
+
+        return image_predictor(show_parts(ck), data, meta_conditioning(meta)), meta_conditioning(meta)
+    model, ck = load_model(run)
+    return predictor(model, meta, data, torch.device("cpu")), meta_conditioning(meta)
 
 
 def show_predictor(spec: str, data: FrameDataset) -> tuple[Predict, Conditioning]:
@@ -125,6 +146,11 @@ def show_predictor(spec: str, data: FrameDataset) -> tuple[Predict, Conditioning
         raise DatasetError(f"{m.encoder_path}: not the encoder {data.root} was built with "
                            f"({data.manifest['encoder']}); metrics would compare different latents")
     module = load_torchscript(m.decoder_path, torch.device("cpu"))
+    if m.network is not None:
+        net = m.network
+        parts = ImageShowParts(load_torchscript(root / net.file, torch.device("cpu")), module,
+                               np.load(root / net.residuals, allow_pickle=False), net.runs, net.fps, net.rules)
+        return image_predictor(parts, data, cond), cond
 
     def predict(idx: np.ndarray) -> torch.Tensor:
         x = data.inputs(idx, cond)  # (B, context, D) with the show's own stats
@@ -148,4 +174,4 @@ def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]
         except ShowError as exc:
             raise DatasetError(f"{target}: neither a training run (no checkpoint.pt) nor a show ({exc})") from exc
     idx = eval_indices(data, limit)
-    return metrics(predict, data, idx, cond)
+    return metrics(predict, data, idx, cond, nearest=nearest_training_frames(data))

@@ -1,55 +1,66 @@
 """Rebuild the built-in demo show (`daemon/show/builtin/demo`) and its audio loop from nothing.
 
-    python -m latentvj.training.make_demo_show [--work DIR] [--rave-steps 300] [--steps 1500]
+    python -m latentvj.training.make_demo_show [--work DIR] [--rave-steps 300] [--encoder RAVE.ts]
 
-1. a synthetic music video (synthetic.py): a procedural track (kick, bass, chords, hats, with
-   breakdowns) and a picture that follows it (shapes sized by loudness, hue by chord, kick flashes);
-2. `latentvj train rave` on its audio: a small RAVE v2 (capacity 8) on the CPU;
-3. `latentvj dataset build`, `latentvj train decoder` with the default conditioning (RAVE
-   latents + music features; ours, and the baseline on the same data and steps for comparison),
-   `latentvj export`, `latentvj eval`;
+1. a synthetic music video (shots_video.py): chord pads, a bass line, kicks and hats; in the
+   picture the colour follows the chord, the size the bass, flashes the kicks, and the scene cuts
+   between four compositions at random moments, as a real video cuts between shots;
+2. `latentvj train rave` on its audio: a small RAVE v2 (capacity 8) on the CPU (or --encoder);
+3. `latentvj dataset build`, `latentvj train show` (image model + audio mapping, the defaults
+   but a smaller batch at 256x256), `latentvj export`, `latentvj eval`; with --baseline also
+   `train decoder --arch baseline` on the same data for comparison;
 4. the show is copied into the package with a 12 s loop of the track for `--input demo`.
-Every step is the public CLI, so this script is also their end-to-end proof.
+Every step is the public CLI, so this script is also their end-to-end proof. Each step's wall
+time is printed at the end.
 """
 from __future__ import annotations
 
 import argparse
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from latentvj.daemon.cli import main as latentvj
 from latentvj.daemon.show.bundle import BUILTIN_DIR
 
-from .synthetic import procedural_track, write_audio, write_music_video
+from .shots_video import render_shots_frame, shots_track
+from .synthetic import write_audio, write_music_video
 
 SR = 44100
+TIMES: dict[str, float] = {}
 
 
 def step(*argv: str) -> None:
     print(f"\n$ latentvj {' '.join(argv)}", flush=True)
+    t = time.perf_counter()
     if latentvj(list(argv)) != 0:
         sys.exit(f"make_demo_show: `latentvj {' '.join(argv)}` failed")
+    key = " ".join(argv[:2])
+    TIMES[key] = TIMES.get(key, 0.0) + time.perf_counter() - t
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", type=Path, default=Path("demo-build"), help="working folder (kept, so steps can be inspected)")
-    p.add_argument("--seconds", type=float, default=180.0, help="length of the synthetic music video")
+    p.add_argument("--seconds", type=float, default=120.0, help="length of the synthetic music video")
     p.add_argument("--rave-steps", type=int, default=300)
     p.add_argument("--encoder", type=Path, help="reuse this RAVE export instead of training one")
-    p.add_argument("--steps", type=int, default=1500, help="decoder training steps")
+    p.add_argument("--steps", type=int, help="train show's budget (default: its own)")
+    p.add_argument("--batch", type=int, default=4, help="train show's batch (4 keeps 256x256 within the CPU budget)")
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--no-baseline", action="store_true", help="skip training the baseline for comparison")
+    p.add_argument("--show-size", help="train show's output WxH (default: the dataset's --size)")
+    p.add_argument("--baseline", action="store_true", help="also train the baseline decoder for comparison")
+    p.add_argument("--device", help="cpu, cuda (default: cuda when available)")
     p.add_argument("--venv", type=Path, help="acids-rave environment (default ~/.cache/latentvj/rave-venv)")
     p.add_argument("--install", action="store_true", help="copy the result into the package (daemon/show/builtin)")
     args = p.parse_args(argv)
     w = args.work
     (w / "audio").mkdir(parents=True, exist_ok=True)
     video = w / "demo_video.mp4"
-    track = procedural_track(SR, args.seconds, seed=0)
+    track = shots_track(SR, args.seconds, seed=0)
     if not video.exists():
-        write_music_video(video, track)
+        write_music_video(video, track, 384, 384, render=render_shots_frame)
         write_audio(w / "audio" / "track.wav", track.audio, SR)
     encoder = args.encoder
     if encoder is None:
@@ -58,26 +69,34 @@ def main(argv: list[str] | None = None) -> None:
             step("train", "rave", str(w / "audio"), "--name", "demo", "--out", str(w / "rave"),
                  "--steps", str(args.rave_steps), *(["--venv", str(args.venv)] if args.venv else []))
     data = w / "data"
-    step("dataset", "build", str(video), "--encoder", str(encoder), "--out", str(data), "--size", str(args.size))
-    arches = ["ours"] if args.no_baseline else ["ours", "baseline"]
-    for arch in arches:
-        run = w / f"run_{arch}"
+    if not (data / "dataset.toml").exists():
+        step("dataset", "build", str(video), "--encoder", str(encoder), "--out", str(data), "--size", str(args.size))
+    dev = ["--device", args.device] if args.device else []
+    run = w / "run_show"
+    if not (run / "metrics.toml").exists():
         resume = ["--resume"] if (run / "checkpoint.pt").exists() else []
-        step("train", "decoder", str(data), "--out", str(run), "--arch", arch, "--steps", str(args.steps),
-             "--batch", "8", "--workers", "1", *resume)
+        steps = ["--steps", str(args.steps)] if args.steps else []
+        size = ["--size", args.show_size] if args.show_size else []
+        step("train", "show", str(data), "--out", str(run), "--batch", str(args.batch), "--workers", "1",
+             *steps, *size, *dev, *resume)
+    if args.baseline and not (w / "run_baseline" / "metrics.toml").exists():
+        resume = ["--resume"] if (w / "run_baseline" / "checkpoint.pt").exists() else []
+        step("train", "decoder", str(data), "--out", str(w / "run_baseline"), "--arch", "baseline", "--steps",
+             "1500", "--batch", "8", "--workers", "1", *dev, *resume)
     show = w / "show"
     shutil.rmtree(show, ignore_errors=True)
-    step("export", str(w / "run_ours"), "--encoder", str(encoder), "--out", str(show), "--name", "demo")
-    for arch in arches:
-        step("eval", str(w / f"run_{arch}"), str(data))
+    step("export", str(run), "--encoder", str(encoder), "--out", str(show), "--name", "demo")
+    step("eval", str(show), str(data))
     loop = w / "demo_loop.flac"
-    write_audio(loop, track.audio[16 * SR : 28 * SR], SR)  # 12 s with kicks
+    write_audio(loop, track.audio[16 * SR : 28 * SR], SR)  # 12 s with kicks and a few cuts
     if args.install:
         target = BUILTIN_DIR / "demo"
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(show, target)
         shutil.copyfile(loop, BUILTIN_DIR / "demo_loop.flac")
         print(f"installed {target} and {BUILTIN_DIR / 'demo_loop.flac'}")
+    print("\nwall time per step: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in TIMES.items())
+          + f"; total {sum(TIMES.values()) / 60:.1f} min")
 
 
 if __name__ == "__main__":

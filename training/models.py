@@ -1,4 +1,4 @@
-"""Decoders (latent -> image) and the frames-only VAE. All are TorchScript-able.
+"""Decoders (latent -> image) for `train decoder`. All are TorchScript-able.
 
 Decoder contract (README): forward(z) with z (B, D), or (B, context, D) when context > 1,
 returns (B, 3, H, W) in [0, 1]. D is the show's conditioning (its streams side by side); a
@@ -9,7 +9,7 @@ stream whose window is shorter than the context is read from the newest rows onl
   an SSIM term and small latent noise, so it stays sharp and steady between training latents.
 - `BaselineDecoder`: the RAVE music-video project's shape: one fully connected layer to a 4x4
   map, transposed convolutions with ReLU, a sigmoid, a plain pixel loss.
-- `ConvVAE`: the film project's VAE on frames alone; its decoder is a `LatentDecoder`.
+(The image model of image shows, whose decoder is also a `LatentDecoder`, is in image_model.py.)
 """
 from __future__ import annotations
 
@@ -94,44 +94,10 @@ class BaselineDecoder(nn.Module):
         return self.body(x)
 
 
-class ConvVAE(nn.Module):
-    """Frames -> (mu, logvar) in z_dim; z -> frame through a LatentDecoder."""
-
-    def __init__(self, z_dim: int = 8, width: int = 256, height: int = 256,
-                 widths: tuple[int, ...] = (128, 96, 64, 48, 32, 24, 16)) -> None:
-        super().__init__()
-        self.decoder = LatentDecoder(z_dim, 1, width, height, widths)
-        n, h0, w0 = self.decoder.n_up, self.decoder.h0, self.decoder.w0
-        chans = [widths[min(i, len(widths) - 1)] for i in range(n + 1)][::-1]  # small to large
-        layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 3, padding=1), nn.SiLU()]
-        for a, b in zip(chans[:-1], chans[1:]):
-            layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.GroupNorm(math.gcd(8, b), b), nn.SiLU()]
-        self.encoder = nn.Sequential(*layers)
-        self.head = nn.Linear(chans[-1] * h0 * w0, 2 * z_dim)
-        self.z_dim = z_dim
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.head(self.encoder(x * 2.0 - 1.0).flatten(1))
-        mu, logvar = h.chunk(2, dim=1)
-        return mu, logvar.clamp(-10.0, 10.0)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decoder(z), mu, logvar
-
-
-def build_model(arch: str, latent_dim: int, context: int, width: int, height: int, z_dim: int = 8,
+def build_model(arch: str, latent_dim: int, context: int, width: int, height: int,
                 layout: list[tuple[int, int, int]] | None = None) -> nn.Module:
     if arch == "ours":
         return LatentDecoder(latent_dim, context, width, height, layout=layout)
     if arch == "baseline":
         return BaselineDecoder(latent_dim, context, width, height)
-    if arch == "vae":
-        return ConvVAE(z_dim, width, height)
-    raise ValueError(f"unknown arch {arch!r} (ours, baseline, vae)")
-
-
-def decoder_of(model: nn.Module) -> nn.Module:
-    """The part that goes into a show: the VAE's decoder, or the decoder itself."""
-    return model.decoder if isinstance(model, ConvVAE) else model
+    raise ValueError(f"unknown arch {arch!r} (ours, baseline)")

@@ -9,16 +9,23 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from latentvj.daemon.audio.music_analysis import EVENTS
 from latentvj.daemon.show.conditioning import STREAM_KINDS, Conditioning
 from latentvj.daemon.suggest import did_you_mean
 from latentvj.daemon.toml_io import read_toml
 
 from .dataset import DatasetError, FrameDataset
 
+ARCHES = ("ours", "baseline", "show")
+# `train show` and `train vae` start from these instead: a window of history for the mapping (the
+# decay of a kick, the last beats), and a budget that trains a 60 s 64x64 video in minutes on a CPU
+SHOW_DEFAULTS = {"arch": "show", "steps": 5000, "lr": 1e-3, "context": 4, "music_window": 8, "eval_every": 1000,
+                 "latent_noise": 0.3}
+
 
 @dataclass
 class TrainConfig:
-    arch: str = "ours"  # ours | baseline | vae
+    arch: str = "ours"  # ours | baseline (train decoder) | show (train show, train vae)
     data: str = ""  # dataset folder
     steps: int = 2000
     batch: int = 16
@@ -31,11 +38,23 @@ class TrainConfig:
     music_features: str = ""  # music stream columns, comma-separated; "" = loudness, centroid, onsets, chroma
     context: int = 1  # RAVE latents the decoder sees, newest last (1 = the current one only)
     music_window: int = 1  # music rows (one per frame) the decoder sees
-    latent_noise: float = 0.05  # std of noise added to standardised latents (ours only)
+    latent_noise: float = 0.05  # std of noise added to the standardised conditioning (ours, show)
     ssim_weight: float = 0.2  # ours and vae: loss = L1 + w * (1 - SSIM); baseline: plain pixel loss
     baseline_loss: str = "l1"  # l1 | mse
-    z_dim: int = 8  # vae latent size
-    kl_weight: float = 1e-3  # vae
+    kl_weight: float = 5e-4  # show: KL of the footage code: what the sound explains is cheaper through it
+    latent: int = 32  # show: image latent dimensions (audio + footage), each part PCA-ordered
+    audio_latent: int = 8  # show: of which the audio mapping's part
+    photometric_jitter: float = 0.5  # show: how much the encoder's view of a frame has its colours changed
+    coarse_weight: float = 1.0  # show: mean colours of a frame drawn with another frame's footage vs its own
+    spectrum_weight: float = 1.0  # show: log-spectrum L1 beside the multi-scale L1
+    adv_weight: float = 0.5  # show: patch discriminator's hinge loss, times the adaptive weight
+    fm_weight: float = 1.0  # show: discriminator feature matching
+    adv_start: float = 0.3  # show: the part of the run before the discriminator joins
+    residual_frames: int = 20000  # show: training frames kept for the shots to play, at most
+    redraw_on: str = "beat"  # show: music events that may cut to another shot (beat, kick, snare, hat)
+    redraw_probability: float = 0.35
+    redraw_min_s: float = 1.0
+    redraw_max_s: float = 6.0
     seed: int = 0
     workers: int = 2  # DataLoader processes; 0 reads in the training process
     amp: str = "auto"  # auto (bf16 on CUDA when supported, else fp16) | off
@@ -61,8 +80,8 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise DatasetError(f"{where}: '{key}' should be {want.__name__}, got {value!r}")
         setattr(cfg, key, value)
-    if cfg.arch not in ("ours", "baseline", "vae"):
-        raise DatasetError(f"{where}: arch '{cfg.arch}' is not one of ours, baseline, vae")
+    if cfg.arch not in ARCHES:
+        raise DatasetError(f"{where}: arch '{cfg.arch}' is not one of {', '.join(ARCHES)}")
     if cfg.amp not in ("auto", "off"):
         raise DatasetError(f"{where}: amp '{cfg.amp}' is not auto or off")
     if cfg.baseline_loss not in ("l1", "mse"):
@@ -74,9 +93,23 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
                                f"{did_you_mean(k, STREAM_KINDS)}")
     if len(set(kinds)) != len(kinds):
         raise DatasetError(f"{where}: conditioning '{cfg.conditioning}' names a stream twice")
-    for key in ("steps", "batch", "context", "music_window", "z_dim", "log_every", "eval_every", "ckpt_every"):
+    for key in ("steps", "batch", "context", "music_window", "latent", "audio_latent", "log_every", "eval_every",
+                "ckpt_every", "residual_frames"):
         if getattr(cfg, key) < 1:
             raise DatasetError(f"{where}: '{key}' must be at least 1")
+    if not 8 <= cfg.latent <= 64:
+        raise DatasetError(f"{where}: 'latent' is {cfg.latent}; an image latent of 8 to 64 dimensions")
+    if cfg.audio_latent >= cfg.latent:
+        raise DatasetError(f"{where}: 'audio_latent' ({cfg.audio_latent}) must leave some of 'latent' ({cfg.latent}) "
+                           "for the footage")
+    if not all(0.0 <= v <= 1.0 for v in (cfg.adv_start, cfg.redraw_probability, cfg.photometric_jitter)):
+        raise DatasetError(f"{where}: 'adv_start', 'redraw_probability' and 'photometric_jitter' must be in [0, 1]")
+    if not 0.0 <= cfg.redraw_min_s <= cfg.redraw_max_s:
+        raise DatasetError(f"{where}: need 0 <= redraw_min_s <= redraw_max_s")
+    events = [e.strip() for e in cfg.redraw_on.split(",")]
+    bad = [e for e in events if e not in EVENTS]
+    if bad:
+        raise DatasetError(f"{where}: redraw_on '{bad[0]}' is not one of {', '.join(EVENTS)}")
     return cfg
 
 
@@ -89,8 +122,7 @@ def to_dict(cfg: TrainConfig) -> dict[str, Any]:
 
 
 def conditioning_of(cfg: TrainConfig, data: FrameDataset) -> Conditioning:
-    """The streams the config names, with the dataset's stats. A VAE's mapping reads one row."""
+    """The streams the config names, with the dataset's stats."""
     kinds = [k.strip() for k in cfg.conditioning.split(",")]
     names = tuple(n.strip() for n in cfg.music_features.split(",") if n.strip()) or None
-    vae = cfg.arch == "vae"
-    return data.conditioning(kinds, names, 1 if vae else cfg.context, 1 if vae else cfg.music_window)
+    return data.conditioning(kinds, names, cfg.context, cfg.music_window)

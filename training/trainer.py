@@ -1,4 +1,5 @@
-"""`latentvj train decoder` and `train vae`: one training loop in the nanoGPT manner.
+"""`latentvj train decoder`: latent -> image regression (ours, baseline), in the nanoGPT manner.
+Image shows (`train show`, `train vae`) train in show_trainer.py.
 
 Single process on a CPU or one GPU; several GPUs with torchrun (DistributedDataParallel, one
 process per GPU, rank 0 writes checkpoints and logs):
@@ -38,7 +39,6 @@ from .checkpoint import (
 from .dataset import DatasetError, FrameDataset, StepBatches, to_tensor
 from .evaluate import Predict, eval_indices, format_metrics, metrics, predictor
 from .train_config import TrainConfig, conditioning_of, to_dict
-from .vae_mapping import fit_mappings
 
 log = logging.getLogger("latentvj.train")
 
@@ -63,7 +63,7 @@ def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
     return {
         "arch": cfg.arch, "latent_dim": cond.dim, "context": cond.context,
         "conditioning": cond.to_toml(), "rave_dim": data.latent_dim,
-        "width": w, "height": h, "z_dim": cfg.z_dim, "data": str(data.root.resolve()), "encoder": m["encoder"],
+        "width": w, "height": h, "data": str(data.root.resolve()), "encoder": m["encoder"],
         "encoder_sha256": m["encoder_sha256"], "sample_rate": m["sample_rate"], "hop": m["hop"], "fps": m["fps"],
         # held-out inputs kept with the weights, so `export` can check the show without the dataset
         "probe_inputs": data.inputs(probe_idx, cond).tolist(),
@@ -81,14 +81,6 @@ def _images(frames: torch.Tensor, size: tuple[int, int], device: torch.device) -
 
 def _loss(cfg: TrainConfig, model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor,
           gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
-    if cfg.arch == "vae":
-        recon, mu, logvar = model(x)
-        recon = recon.float()
-        pix = F.l1_loss(recon, x)
-        sim = ssim(recon, x, data_range=1.0)
-        kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), dim=1))
-        loss = pix + cfg.ssim_weight * (1 - sim) + cfg.kl_weight * kl
-        return loss, {"l1": pix.item(), "ssim": sim.item(), "kl": kl.item()}
     if cfg.arch == "ours" and cfg.latent_noise > 0:  # noise from our own generator: part of the resumable state
         z = z + cfg.latent_noise * torch.randn(z.shape, generator=gen).to(z.device)
     out = model(z if z.shape[1] > 1 else z[:, 0]).float()
@@ -177,24 +169,23 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
     eval_idx = eval_indices(data, cfg.eval_frames)
     grid_idx = eval_idx[np.linspace(0, len(eval_idx) - 1, min(cfg.grid_frames, len(eval_idx))).astype(int)]
 
-    def checkpoint(step: int, mappings: dict | None = None) -> None:
+    def checkpoint(step: int) -> None:
         if not master:
             return
         save_atomic({"step": step, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                     "scaler": scaler.state_dict(), "config": to_dict(cfg), "meta": meta, "mappings": mappings or {},
+                     "scaler": scaler.state_dict(), "config": to_dict(cfg), "meta": meta,
                      "rng": {"torch": torch.get_rng_state(), "gen": gen.get_state(),
                              "cuda": torch.cuda.get_rng_state() if dev.type == "cuda" else None}}, ckpt_path)
 
     def evaluate_now(step: int) -> dict:
-        mappings = fit_mappings(model, data, dev, cond) if cfg.arch == "vae" else {}
-        m = metrics(predictor(model, meta, data, dev, mappings.get("fitted")), data, eval_idx, cond)
+        m = metrics(predictor(model, meta, data, dev), data, eval_idx, cond)
         if writer:
             for k, v in m.items():
                 writer.add_scalar(f"heldout/{k}", v, step)
-            writer.add_image("heldout/truth_over_prediction",
-                             _grid(predictor(model, meta, data, dev, mappings.get("fitted")), data, grid_idx), step)
+            writer.add_image("heldout/truth_over_prediction", _grid(predictor(model, meta, data, dev), data, grid_idx),
+                             step)
         model.train()
-        return {"metrics": m, "mappings": mappings}
+        return {"metrics": m}
 
     if master:
         log.info("%s: %s decoder on %s (%d-d%s) -> %dx%d, %d params, on %s%s; %d training / %d held-out frames",
@@ -246,7 +237,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
     result: dict = {}
     if master:
         result = evaluate_now(cfg.steps)
-        checkpoint(cfg.steps, result["mappings"])
+        checkpoint(cfg.steps)
         (out / "metrics.toml").write_text(dumps_toml({"step": cfg.steps, **result["metrics"]}))
         writer.close()
         log.info("held-out at step %d: %s", cfg.steps, format_metrics(result["metrics"]))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.music_analysis import EVENTS
 from ..toml_io import dumps_toml, read_toml
 from .conditioning import (
     Conditioning,
@@ -26,16 +27,29 @@ from .conditioning import (
     parse_conditioning,
     single_stream,
 )
+from .shots import ShotRules
 
 FORMAT_VERSION = 2  # 2: [[conditioning]] streams; 1: one stream, stats in [latent] (still read)
 MANIFEST = "show.toml"
 ENCODER_KINDS = ("rave", "features")
-DECODER_KINDS = ("latent", "vae")
+DECODER_KINDS = ("latent", "vae", "image")  # image: image decoder + audio mapping network + shots
 BUILTIN_DIR = Path(__file__).parent / "builtin"  # the demo show and its audio loop
 
 
 class ShowError(Exception):
     """A show bundle that cannot be played; the message names the file and the problem."""
+
+
+@dataclass
+class NetworkMapping:
+    """An image show's [mapping]: conditioning window -> image latent, plus the shots (shots.py)."""
+
+    file: str  # TorchScript: forward(c (B, context, conditioning dims)) -> (B, latent_dim)
+    residuals: str  # .npy (frames, latent_dim) float32: training codes minus the mapping's prediction
+    runs: np.ndarray  # (R, 2) [start, end) of consecutive frames in `residuals`
+    fps: float  # frames per second of the walk through the residuals (the dataset's)
+    rules: ShotRules
+    explained: np.ndarray | None = None  # (latent_dim,) held-out R^2 of each direction: information
 
 
 @dataclass
@@ -60,6 +74,7 @@ class Manifest:
     # conditioning -> decoder latent, only for VAE shows: z = weight @ c + bias
     mapping_weight: np.ndarray | None = None  # (latent_dim, conditioning.dim)
     mapping_bias: np.ndarray | None = None  # (latent_dim,)
+    network: NetworkMapping | None = None  # image shows: the mapping network and the shots
     checksums: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +89,14 @@ class Manifest:
     @property
     def manifest_path(self) -> Path:
         return self.root / MANIFEST
+
+    @property
+    def files(self) -> list[str]:
+        """Every model file the bundle names (the checksummed ones)."""
+        names = [self.encoder_file, self.decoder_file]
+        if self.network is not None:
+            names += [self.network.file, self.network.residuals]
+        return [n for n in names if n]
 
 
 def resolve_show_path(spec: str | Path) -> Path:
@@ -196,8 +219,15 @@ def load_manifest(root: Path) -> Manifest:
     n_builtin = len(default_names("features"))
     if enc_kind == "features" and enc_dim != n_builtin:
         raise ShowError(f"{ew}: the built-in features have {n_builtin} dims, 'latent_dim' says {enc_dim}")
-    if m.context != cond.context:
+    if dec_kind == "image":
+        if m.context != 1:
+            raise ShowError(f"{dw}: an image decoder takes one latent ('context' 1, got {m.context}); the "
+                            "conditioning window is the mapping's")
+        m.network = _network_mapping(_need(doc, "mapping", dict, where), m.latent_dim, f"{where} [mapping]")
+    elif m.context != cond.context:
         raise ShowError(f"{dw}: 'context' is {m.context}, the longest [[conditioning]] window is {cond.context}")
+    if dec_kind == "image":
+        return m  # the mapping's output size is checked against the decoder on load
     if dec_kind == "vae" or "mapping" in doc:
         mp = _need(doc, "mapping", dict, where)
         mw = f"{where} [mapping]"
@@ -220,10 +250,31 @@ def load_manifest(root: Path) -> Manifest:
     return m
 
 
+def _network_mapping(mp: dict, latent_dim: int, where: str) -> NetworkMapping:
+    value = _need(mp, "runs", list, where)
+    ok = all(isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in r)
+             for r in value)
+    runs = np.asarray(value if ok else [], dtype=np.int64).reshape(-1, 2)
+    if not ok or len(runs) == 0 or runs[0, 0] != 0 \
+            or np.any(runs[:, 1] <= runs[:, 0]) or np.any(runs[1:, 0] != runs[:-1, 1]):
+        raise ShowError(f"{where}: 'runs' should be [[0, end], [end, end2], ...]: contiguous runs of frames")
+    fps = _need(mp, "fps", (int, float), where)
+    on = _need(mp, "redraw_on", list, where)
+    bad = [e for e in on if e not in EVENTS]
+    if bad or not on:
+        raise ShowError(f"{where}: 'redraw_on' should name some of {', '.join(EVENTS)}, got {on!r}")
+    p = _need(mp, "redraw_probability", (int, float), where)
+    lo = _need(mp, "redraw_min_s", (int, float), where)
+    hi = _need(mp, "redraw_max_s", (int, float), where)
+    if not (fps > 0 and 0 <= p <= 1 and 0 <= lo <= hi):
+        raise ShowError(f"{where}: need fps > 0, 0 <= redraw_probability <= 1 and 0 <= redraw_min_s <= redraw_max_s")
+    explained = _vector(mp, "explained", latent_dim, where) if "explained" in mp else None
+    return NetworkMapping(_need(mp, "file", str, where), _need(mp, "residuals", str, where), runs, float(fps),
+                          ShotRules(tuple(on), float(p), float(lo), float(hi)), explained)
+
+
 def verify_checksums(m: Manifest) -> None:
-    for name in (m.encoder_file, m.decoder_file):
-        if not name:
-            continue
+    for name in m.files:
         path = m.root / name
         if not path.is_file():
             raise ShowError(f"{path}: missing (named in {m.manifest_path})")
@@ -242,18 +293,21 @@ def write_manifest(
     mapping: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
 ) -> Path:
-    """Write `show.toml` with checksums of the model files already in `root`."""
+    """Write `show.toml` with checksums of the model files already in `root`. `mapping`: an
+    affine one ({weight, bias}) or an image show's table as it goes in the file ({file, ...})."""
     doc: dict[str, Any] = {"format": FORMAT_VERSION, "name": name, "encoder": dict(encoder)}
     doc["conditioning"] = conditioning.to_toml()
     doc["decoder"] = dict(decoder)
-    if mapping is not None:
+    files = [encoder.get("file"), decoder.get("file")]
+    if mapping is not None and "file" in mapping:
+        doc["mapping"] = dict(mapping)
+        files += [mapping["file"], mapping["residuals"]]
+    elif mapping is not None:
         doc["mapping"] = {
             "weight": np.asarray(mapping["weight"], dtype=np.float64).tolist(),
             "bias": [float(x) for x in np.asarray(mapping["bias"]).ravel()],
         }
-    doc["checksums"] = {
-        f: sha256_of(root / f) for f in (encoder.get("file"), decoder.get("file")) if f
-    }
+    doc["checksums"] = {f: sha256_of(root / f) for f in files if f}
     prov = {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     prov.update(provenance or {})
     doc["provenance"] = prov

@@ -73,11 +73,13 @@ def create_show(
     provenance: dict[str, Any] | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
     conditioning: Conditioning | None = None,
+    extra_files: dict[str, Path] | None = None,
 ) -> Path:
     """Write a bundle in `out`.
 
     `conditioning` (streams with their stats, as training measured them) says what the decoder
-    (or the VAE `mapping`) takes; RAVE streams need `encoder`. Without it the show has one
+    (or the `mapping`) takes; RAVE streams need `encoder`. An image show's `mapping` is its
+    [mapping] table (with "file"); `extra_files` (name in the bundle -> source) are copied in. Without it the show has one
     stream: the encoder's latents (or, with encoder=None, the built-in features), standardised
     with `stats` (mean, std), else with stats measured on `calibrate` audio.
     """
@@ -112,18 +114,25 @@ def create_show(
         prov = {"calibration": "none"}
     if conditioning is None:
         conditioning = single_stream("rave" if encoder is not None else "features", mean, std, context, enc.latent_dim)
-    dec_kind = "latent" if mapping is None else "vae"
-    dec_dim = conditioning.dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
-    width, height = probe_decoder(decoder, dec_dim, conditioning.context)
+    image = mapping is not None and "file" in mapping
+    dec_kind = "latent" if mapping is None else "image" if image else "vae"
+    if image:  # the image latent's size: the residuals' width (the mapping is checked against it on load)
+        dec_dim = int(np.load((extra_files or {})[mapping["residuals"]], mmap_mode="r").shape[1])
+    else:
+        dec_dim = conditioning.dim if mapping is None else int(np.asarray(mapping["weight"]).shape[0])
+    dec_context = 1 if image else conditioning.context
+    width, height = probe_decoder(decoder, dec_dim, dec_context)
     prov.update(provenance or {})
     out.mkdir(parents=True, exist_ok=True)
     try:
         if encoder is not None:
             shutil.copyfile(encoder, out / "encoder.ts")
         shutil.copyfile(decoder, out / "decoder.ts")
+        for name, src in (extra_files or {}).items():
+            shutil.copyfile(src, out / name)
         write_manifest(
             out, name=name or out.name, encoder=enc_table, conditioning=conditioning,
-            decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": conditioning.context,
+            decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": dec_context,
                      "width": width, "height": height, "fps": fps},
             mapping=mapping, provenance=prov,
         )
@@ -133,7 +142,7 @@ def create_show(
         if made_out:
             shutil.rmtree(out, ignore_errors=True)
         else:
-            for name in ("encoder.ts", "decoder.ts", MANIFEST, f"{MANIFEST}.tmp"):
+            for name in ("encoder.ts", "decoder.ts", *(extra_files or {}), MANIFEST, f"{MANIFEST}.tmp"):
                 (out / name).unlink(missing_ok=True)
         raise
     return out
@@ -156,6 +165,15 @@ def show_info(spec: str) -> str:
         lines.append(f"  std       {np.array2string(s.std, precision=3, max_line_width=200)}")
     if m.mapping_weight is not None:
         lines.append(f"mapping     affine {m.conditioning.dim} conditioning dims -> {m.latent_dim}-d latent")
+    if m.network is not None:
+        net = m.network
+        lines.append(f"mapping     {net.file}: {m.conditioning.dim} conditioning dims x {m.conditioning.context} frames "
+                     f"-> {m.latent_dim}-d image latent (PCA-ordered, whitened)")
+        lines.append(f"shots       {net.residuals}: {int(net.runs[-1, 1])} frames in {len(net.runs)} runs at "
+                     f"{net.fps:g} fps; cut on {', '.join(net.rules.redraw_on)} with p {net.rules.probability:g}, "
+                     f"{net.rules.min_s:g}..{net.rules.max_s:g} s apart")
+        if net.explained is not None:
+            lines.append(f"explained   audio R^2 per direction: {np.array2string(net.explained, precision=2, max_line_width=200)}")
     for name, digest in m.checksums.items():
         size = (root / name).stat().st_size if (root / name).is_file() else 0
         lines.append(f"file        {name}  {size / 1e6:.2f} MB  sha256 {digest[:16]}...")

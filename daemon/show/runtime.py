@@ -6,8 +6,9 @@ Two clocks, each with its own hop and offset:
   published by every show and read by shows whose conditioning names it.
 
 Per frame: each conditioning stream's row, standardised with the show's stats, side by side
-(conditioning.py) -> [VAE: affine mapping] -> decoder latent (latent_dim), the space the
-controls work in and /latentvj/latent publishes.
+(conditioning.py) -> [VAE: affine mapping; image show: the mapping network over the window of
+conditioning rows, plus the shot's residual (shots.py)] -> decoder latent (latent_dim), the
+space the controls work in and /latentvj/latent publishes.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from .bundle import (
 )
 from .frame_decoder import FrameDecoder
 from .rave_encoder import RaveEncoder
+from .shots import SHOT_COLUMNS, ShotPlayer
+from .torchscript import load_torchscript
 
 log = logging.getLogger("latentvj.show")
 
@@ -90,10 +93,41 @@ class ShowRuntime:
         self.clock: LatentClock | None = None
         self.music = MusicAnalysis(m.sample_rate)
         self.music_period = self.music.hop / m.sample_rate  # seconds per music row
+        self.mapping: torch.jit.ScriptModule | None = None  # image shows: conditioning window -> latent
+        self.shots: ShotPlayer | None = None
+        if m.network is not None:
+            self._load_network(opts.device)
+        self.n_shot = SHOT_COLUMNS if self.shots is not None else 0  # extra columns of the music rows
         self.music_clock: LatentClock | None = None
         self._silence_music: np.ndarray | None = None  # set by warmup; None rests on zeros
         self._no_features = np.zeros(0, dtype=np.float32)
         self.encode_ms = 0.0
+
+    def _load_network(self, device: torch.device) -> None:
+        m, net = self.manifest, self.manifest.network
+        self.mapping = load_torchscript(m.root / net.file, device)
+        self._cin = torch.zeros((1, m.conditioning.context, m.conditioning.dim), device=device)  # (1, context, D)
+        try:
+            with torch.no_grad():
+                out = self.mapping(self._cin)
+        except RuntimeError as exc:
+            raise ShowError(f"{m.root / net.file}: forward(c) fails on c of shape {tuple(self._cin.shape)} "
+                            f"(the conditioning's window x dims): {str(exc).strip().splitlines()[0]}") from exc
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, m.latent_dim):
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ShowError(f"{m.root / net.file}: the mapping returns {got}, the decoder takes (1, {m.latent_dim}): "
+                            "mapping and decoder disagree on the latent size")
+        path = m.root / net.residuals
+        try:
+            res = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ShowError(f"{path}: unreadable residuals ({exc})") from exc
+        want = (int(net.runs[-1, 1]), m.latent_dim)
+        if res.shape != want or res.dtype != np.float32 or not np.all(np.isfinite(res)):
+            raise ShowError(f"{path}: should be {want} finite float32 (frames in 'runs' x latent_dim), "
+                            f"got {res.shape} {res.dtype}")
+        self.residuals = res  # (frames, latent_dim)
+        self.shots = ShotPlayer(net.runs, net.fps, net.rules, self.music_period)
 
     @classmethod
     def load(cls, spec: str | Path, opts: RuntimeOptions) -> "ShowRuntime":
@@ -108,6 +142,10 @@ class ShowRuntime:
     def warmup(self) -> None:
         self.encoder.warmup()
         self.decoder.warmup()
+        if self.mapping is not None:
+            with torch.no_grad():
+                for _ in range(8):
+                    self.mapping(self._cin)
         silence = np.zeros(self.hop, dtype=np.float32)
         t = time.perf_counter()
         for _ in range(8):
@@ -126,7 +164,8 @@ class ShowRuntime:
             self.features.reset()
         self.music.reset()
 
-    def new_clock(self, t0: float, interpolate: bool = True) -> LatentClock:
+    def new_clock(self, t0: float, interpolate: bool = True, seed: int = 0) -> LatentClock:
+        """Fresh clocks from media time t0; `seed` draws an image show's shots."""
         rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # raw [z | features] of silence
         rest[self.encoder_dim :] = self._silence_features
         if self.features is self.encoder:  # a features show's z is its features
@@ -138,7 +177,10 @@ class ShowRuntime:
         self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
                                  interpolate=interpolate)
         # music rows are held, never interpolated: an onset must not be smeared over a hop
-        self.music_clock = LatentClock(self.music.dim, 0, self.music_period, t0=t0, rest=self._silence_music,
+        rest_music = self._silence_music
+        if self.shots is not None:  # [music row | shot row]
+            rest_music = np.concatenate([self._silence_music, self.shots.reset(seed, t0)])
+        self.music_clock = LatentClock(self.music.dim, self.n_shot, self.music_period, t0=t0, rest=rest_music,
                                        interpolate=False)
         return self.clock
 
@@ -154,7 +196,11 @@ class ShowRuntime:
     def encode_music_hop(self, mono: np.ndarray) -> int:
         """mono: (music.hop,) float32 -> one row pushed on the music clock; returns the event bits
         (music_analysis.EVENTS) that started in this hop."""
-        self.music_clock.push(self.music.encode_hop(mono), self._no_features)
+        row = self.music.encode_hop(mono)
+        shot = self._no_features
+        if self.shots is not None:
+            shot = self.shots.push(self.music.events, self.music_clock.stamp(self.music_clock.count))
+        self.music_clock.push(row, shot)
         return self.music.events
 
     def condition(self, clock_row: np.ndarray, music_row: np.ndarray, out: np.ndarray) -> None:
@@ -167,8 +213,19 @@ class ShowRuntime:
             part -= mean
             part *= inv_std
 
-    def to_decoder_latent(self, c: np.ndarray, out: np.ndarray) -> None:
-        """c: (cond_dim,) standardised conditioning -> out: (latent_dim,) before the controls."""
+    def to_decoder_latent(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray | None = None,
+                          t: float = 0.0) -> None:
+        """c: (cond_dim,) standardised conditioning, or (context, cond_dim) newest last -> out:
+        (latent_dim,) before the controls. An image show maps the window and adds the residual of
+        `shot` (shot row of the music clock) at media time t."""
+        if self.mapping is not None:
+            with torch.no_grad():
+                self._cin.copy_(torch.from_numpy(c).view(self._cin.shape))
+                torch.from_numpy(out).copy_(self.mapping(self._cin)[0])
+            out += self.residuals[self.shots.index(shot, t)]
+            return
+        if c.ndim == 2:
+            c = c[-1]
         if self._w is None:
             out[:] = c
         else:

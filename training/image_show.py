@@ -1,0 +1,67 @@
+"""What an image show draws for dataset frames: mapping + the shots' residual walk + decoder, the
+way the daemon composes them (runtime.ShowRuntime.to_decoder_latent), for evaluation.
+
+The daemon decides cuts per music hop from the hop's events; a dataset keeps one row per frame, so
+here the events are read back from the frame rows: a beat where the tracker's beat phase wraps, a
+kick where the held kick onset jumps. The same ShotPlayer and rules then decide, one frame per
+step. Cut times can differ from the daemon's by a frame; what is on screen is drawn the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from latentvj.daemon.audio.music_analysis import EVENTS
+from latentvj.daemon.show.conditioning import Conditioning
+from latentvj.daemon.show.shots import ShotPlayer, ShotRules
+
+from .dataset import FrameDataset
+
+Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
+KICK_JUMP = 0.5  # a rise of the held kick onset this large between frames counts as a kick
+
+
+@dataclass
+class ImageShowParts:
+    mapping: torch.nn.Module  # (B, context, D) -> (B, latent)
+    decoder: torch.nn.Module  # (B, latent) -> (B, 3, H, W)
+    residuals: np.ndarray  # (frames, latent)
+    runs: np.ndarray  # (R, 2)
+    fps: float
+    rules: ShotRules
+    seed: int = 0
+
+
+def frame_events(data: FrameDataset, idx: np.ndarray) -> np.ndarray:
+    """(B,) consecutive frame indices -> (B,) EVENTS bits read back from the music rows."""
+    rows = data.rows(np.concatenate([[max(idx[0] - 1, 0)], idx]))  # (B + 1, row)
+    beat = rows[:, data.columns("music", ("beat_phase",))[0]]
+    kick = rows[:, data.columns("music", ("onset_kick",))[0]]
+    bits = np.zeros(len(idx), np.int64)
+    bits[np.diff(beat) < -0.5] |= 1 << EVENTS.index("beat")
+    bits[np.diff(kick) > KICK_JUMP] |= 1 << EVENTS.index("kick")
+    return bits
+
+
+def image_predictor(parts: ImageShowParts, data: FrameDataset, cond: Conditioning) -> Predict:
+    """A predictor that keeps its shot between calls while the frames asked for are consecutive."""
+    player = ShotPlayer(parts.runs, parts.fps, parts.rules, 1.0 / data.fps)
+    state = {"last": -2}
+
+    @torch.no_grad()
+    def predict(idx: np.ndarray) -> torch.Tensor:
+        z = parts.mapping(torch.from_numpy(data.inputs(idx, cond))).numpy()  # (B, latent)
+        events = frame_events(data, idx)
+        for b, i in enumerate(idx):
+            t = i / data.fps
+            if i != state["last"] + 1 or data.item_of[i] != data.item_of[max(i - 1, 0)]:
+                player.reset(parts.seed + int(i), t)  # a new run of frames starts its own shot
+            row = player.push(int(events[b]), t)
+            z[b] += parts.residuals[player.index(row, t)]
+            state["last"] = int(i)
+        return parts.decoder(torch.from_numpy(z))
+
+    return predict

@@ -1,0 +1,148 @@
+"""Is the picture sharp, and does it follow the music? A benchmark that prints figures, not a test.
+
+    python -m latentvj.training.show_bench [--work DIR] [--seconds 60] [--size 64] [--sheet PNG]
+
+1. two synthetic shots videos (shots_video.py: colour <- chord, size <- bass, flashes <- kicks, and
+   cuts between compositions at random moments): one to train on (seed 0), one never seen (seed 1);
+2. `latentvj dataset build` on each with the demo's RAVE encoder, then with the same data:
+   `latentvj train show` with its defaults (the image show), `latentvj train decoder` (today's
+   regression decoder) and `--arch baseline` (the seed project's), each timed, and `export`;
+3. each show draws the held-out frames of the training video and every frame of the unseen one
+   from the streams the daemon reads (evaluate.show_predictor), scored for: sharpness and realism
+   (picture_scores.py), PSNR, colour right away from chord changes (colour_check.py), and the
+   correlation of each frame's brightness with the kick envelope (the source's own is printed);
+4. a contact sheet of held-out frames: source, image show, decoder, baseline, one row each.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from latentvj.daemon.cli import main as latentvj
+from latentvj.daemon.show.bundle import BUILTIN_DIR
+
+from .colour_check import chord_colour_accuracy
+from .dataset import FrameDataset, to_tensor
+from .evaluate import metrics, nearest_training_frames, show_predictor
+from .picture_scores import NearestFrames
+from .shots_video import (
+    ShotsTrack,
+    kick_brightness_correlation,
+    render_shots_frame,
+    shots_track,
+)
+from .synthetic import write_music_video
+
+SR = 44100
+ENCODER = BUILTIN_DIR / "demo" / "encoder.ts"
+AWAY_S = 0.25  # a frame this close to a chord change may show either chord
+RUNS = {"show": ("show",), "decoder": ("decoder",), "baseline": ("decoder", "--arch", "baseline")}
+
+
+def step(*argv: str) -> float:
+    """Run one public CLI command; returns its wall time."""
+    print(f"$ latentvj {' '.join(argv)}", flush=True)
+    t = time.perf_counter()
+    if latentvj(list(argv)) != 0:
+        sys.exit(f"show_bench: `latentvj {' '.join(argv)}` failed")
+    return time.perf_counter() - t
+
+
+@torch.no_grad()
+def drawn(show: Path, data: FrameDataset, idx: np.ndarray) -> np.ndarray:
+    """(N,) frames -> (N, H, W, 3) uint8 what `show` draws for them, in order (shots are stateful)."""
+    predict, _ = show_predictor(str(show), data)
+    out = [predict(idx[a : a + 64]).float().clamp(0, 1) for a in range(0, len(idx), 64)]
+    return (torch.cat(out).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def score(show: Path, data: FrameDataset, track: ShotsTrack, idx: np.ndarray, nearest: NearestFrames) -> dict:
+    """`nearest`: the training video's frames, for realism."""
+    predict, cond = show_predictor(str(show), data)
+    m = metrics(predict, data, idx, cond, nearest=nearest)
+    frames = drawn(show, data, idx)
+    t = idx / data.fps
+    chords = np.array([track.chord_at(x) for x in t])
+    away = np.array([track.seconds_to_change(x) >= AWAY_S for x in t])
+    m["colour"] = chord_colour_accuracy(frames, chords, away)["accuracy"]
+    m["kick_brightness"] = kick_brightness_correlation(frames, t, track)
+    return m
+
+
+def contact_sheet(path: Path, data: FrameDataset, shows: dict[str, Path], idx: np.ndarray, tile: int = 96) -> None:
+    """Rows: source, then each show; columns: held-out frames."""
+    rows = [("source", data.frames(idx))] + [(name, drawn(show, data, idx)) for name, show in shows.items()]
+    label_w, gap = 90, 4
+    sheet = np.full((len(rows) * (tile + gap) + gap, label_w + len(idx) * (tile + gap), 3), 32, np.uint8)
+    for r, (name, frames) in enumerate(rows):
+        y = gap + r * (tile + gap)
+        cv2.putText(sheet, name, (6, y + tile // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (230, 230, 230), 1, cv2.LINE_AA)
+        for c, f in enumerate(frames):
+            x = label_w + c * (tile + gap)
+            sheet[y : y + tile, x : x + tile] = cv2.resize(f, (tile, tile), interpolation=cv2.INTER_NEAREST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--work", type=Path, default=Path("show-bench"), help="working folder (kept; finished steps "
+                                                                         "are not redone)")
+    p.add_argument("--seconds", type=float, default=60.0, help="length of the training video")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--decoder-steps", type=int, default=1500, help="train decoder's steps (its own default 2000)")
+    p.add_argument("--sheet", type=Path, help="write the contact sheet here too")
+    args = p.parse_args(argv)
+    w = args.work
+    w.mkdir(parents=True, exist_ok=True)
+    tracks = {"train": shots_track(SR, args.seconds, seed=0), "unseen": shots_track(SR, 30.0, seed=1)}
+    for name, track in tracks.items():
+        video = w / f"{name}.mp4"
+        if not video.exists():
+            write_music_video(video, track, 2 * args.size, 2 * args.size, render=render_shots_frame)
+        if not (w / f"data_{name}" / "dataset.toml").exists():  # the unseen one is all scored; its split unused
+            split = ["--heldout-seconds", "4", "--heldout-every", "2"] if name == "unseen" else []
+            step("dataset", "build", str(video), "--encoder", str(ENCODER), "--out", str(w / f"data_{name}"),
+                 "--size", str(args.size), *split)
+    times = {}
+    for name, verb in RUNS.items():
+        run, show = w / f"run_{name}", w / f"show_{name}"
+        extra = [] if name == "show" else ["--steps", str(args.decoder_steps)]
+        if not (run / "metrics.toml").exists():
+            resume = ["--resume"] if (run / "checkpoint.pt").exists() else []
+            times[name] = step("train", *verb, str(w / "data_train"), "--out", str(run), *extra, *resume)
+        if not show.exists():
+            step("export", str(run), "--encoder", str(ENCODER), "--out", str(show))
+    data, unseen = FrameDataset(w / "data_train"), FrameDataset(w / "data_unseen")
+    held = data.heldout_idx
+    print(f"\nshots video, {args.seconds:g} s at {args.size}x{args.size}; held-out {len(held)} frames, unseen "
+          f"{unseen.n}; colour counted {AWAY_S} s or more from a chord change")
+    src = to_tensor(data.frames(held))
+    src_kick = kick_brightness_correlation(data.frames(held), held / data.fps, tracks["train"])
+    print(f"  source: kick/brightness correlation {src_kick:.3f}, gradient energy {float(src.diff(dim=-1).pow(2).mean()):.4f}")
+    head = f"  {'':<9}{'train s':>8}{'sharp':>7}{'realism':>8}{'PSNR':>7}{'SSIM':>7}{'colour':>8}{'kick r':>8}"
+    print(head + "   | unseen:" + f"{'sharp':>7}{'realism':>8}{'PSNR':>7}{'colour':>8}{'kick r':>8}")
+    nearest = nearest_training_frames(data)
+    for name in RUNS:
+        show = w / f"show_{name}"
+        a = score(show, data, tracks["train"], held, nearest)
+        b = score(show, unseen, tracks["unseen"], np.arange(unseen.n), nearest)
+        t = times.get(name)
+        print(f"  {name:<9}{(f'{t:.0f}' if t else '-'):>8}{a['sharpness']:7.2f}{a['realism']:8.2f}{a['psnr']:7.2f}"
+              f"{a['ssim']:7.3f}{a['colour']:8.1%}{a['kick_brightness']:8.3f}   |        "
+              f"{b['sharpness']:7.2f}{b['realism']:8.2f}{b['psnr']:7.2f}{b['colour']:8.1%}{b['kick_brightness']:8.3f}")
+    pick = held[np.linspace(0, len(held) - 1, 10).astype(int)]
+    for path in filter(None, (w / "sheet.png", args.sheet)):
+        contact_sheet(path, data, {"image show": w / "show_show", "decoder": w / "show_decoder",
+                                   "baseline": w / "show_baseline"}, pick)
+        print(f"contact sheet: {path}")
+
+
+if __name__ == "__main__":
+    main()
