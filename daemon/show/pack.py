@@ -128,8 +128,8 @@ def create_show(
         if encoder is not None:
             shutil.copyfile(encoder, out / "encoder.ts")
         shutil.copyfile(decoder, out / "decoder.ts")
-        for name, src in (extra_files or {}).items():
-            shutil.copyfile(src, out / name)
+        for file, src in (extra_files or {}).items():
+            shutil.copyfile(src, out / file)
         write_manifest(
             out, name=name or out.name, encoder=enc_table, conditioning=conditioning,
             decoder={"kind": dec_kind, "file": "decoder.ts", "latent_dim": dec_dim, "context": dec_context,
@@ -142,8 +142,8 @@ def create_show(
         if made_out:
             shutil.rmtree(out, ignore_errors=True)
         else:
-            for name in ("encoder.ts", "decoder.ts", *(extra_files or {}), MANIFEST, f"{MANIFEST}.tmp"):
-                (out / name).unlink(missing_ok=True)
+            for file in ("encoder.ts", "decoder.ts", *(extra_files or {}), MANIFEST, f"{MANIFEST}.tmp"):
+                (out / file).unlink(missing_ok=True)
         raise
     return out
 
@@ -173,7 +173,7 @@ def show_info(spec: str) -> str:
                      f"{net.fps:g} fps; cut on {', '.join(net.rules.redraw_on)} with p {net.rules.probability:g}, "
                      f"{net.rules.min_s:g}..{net.rules.max_s:g} s apart")
         if net.explained is not None:
-            lines.append(f"explained   audio R^2 per direction: {np.array2string(net.explained, precision=2, max_line_width=200)}")
+            lines.append(f"explained   audio R^2 per direction: {np.array2string(net.explained, precision=2, floatmode="fixed", max_line_width=200)}")
     for name, digest in m.checksums.items():
         size = (root / name).stat().st_size if (root / name).is_file() else 0
         lines.append(f"file        {name}  {size / 1e6:.2f} MB  sha256 {digest[:16]}...")

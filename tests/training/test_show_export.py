@@ -20,7 +20,7 @@ CPU = RuntimeOptions(torch.device("cpu"))
 
 def test_an_image_show_bundle_declares_mapping_shots_and_plays(image_show, track_wav, tmp_path):
     m = load_manifest(image_show)
-    assert (m.decoder_kind, m.latent_dim, m.context, m.conditioning.context) == ("image", 8, 1, 3)
+    assert (m.name, m.decoder_kind, m.latent_dim, m.context, m.conditioning.context) == ("image", "image", 8, 1, 3)
     net = m.network
     assert (net.file, net.residuals, net.rules.redraw_on) == ("mapping.ts", "residuals.npy", ("beat",))
     assert set(m.checksums) == {"encoder.ts", "decoder.ts", "mapping.ts", "residuals.npy"}
