@@ -173,7 +173,7 @@ def show_info(spec: str) -> str:
                      f"{net.fps:g} fps; cut on {', '.join(net.rules.redraw_on)} with p {net.rules.probability:g}, "
                      f"{net.rules.min_s:g}..{net.rules.max_s:g} s apart")
         if net.explained is not None:
-            lines.append(f"explained   audio R^2 per direction: {np.array2string(net.explained, precision=2, floatmode="fixed", max_line_width=200)}")
+            lines.append(f"explained   audio R^2 per direction: {np.array2string(net.explained, precision=2, floatmode='fixed', max_line_width=200)}")
     for name, digest in m.checksums.items():
         size = (root / name).stat().st_size if (root / name).is_file() else 0
         lines.append(f"file        {name}  {size / 1e6:.2f} MB  sha256 {digest[:16]}...")
