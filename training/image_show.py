@@ -1,4 +1,4 @@
-"""What an image show draws for dataset frames: mapping + the shots' residual walk + decoder, the
+"""An image show's parts (built, assembled with their PCAs) and what it draws for dataset frames: mapping + the shots' residual walk + decoder, the
 way the daemon composes them (runtime.ShowRuntime.to_decoder_latent), for evaluation.
 
 The daemon decides cuts per music hop from the hop's events; a dataset keeps one row per frame, so
@@ -8,6 +8,7 @@ step. Cut times can differ from the daemon's by a frame; what is on screen is dr
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,11 @@ from latentvj.daemon.audio.music_analysis import EVENTS
 from latentvj.daemon.show.conditioning import Conditioning
 from latentvj.daemon.show.shots import ShotPlayer, ShotRules
 
-from .dataset import FrameDataset
+from .audio_mapping import AffineMapping, AudioMapping, PaddedMapping
+from .checkpoint import meta_conditioning
+from .dataset import DatasetError, FrameDataset
+from .image_model import ImageAutoencoder, PatchDiscriminator, fold_pca, fold_whitening
+from .train_config import TrainConfig
 
 Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
 KICK_JUMP = 0.5  # a rise of the held kick onset this large between frames counts as a kick
@@ -65,3 +70,47 @@ def image_predictor(parts: ImageShowParts, data: FrameDataset, cond: Conditionin
         return parts.decoder(torch.from_numpy(z))
 
     return predict
+
+
+def build_parts(meta: dict) -> tuple[ImageAutoencoder, PatchDiscriminator, AudioMapping]:
+    cond = meta_conditioning(meta)
+    audio = meta["audio"]
+    ae = ImageAutoencoder(meta["latent"] - audio, meta["width"], meta["height"], audio=audio)
+    mapping = AudioMapping(cond.dim, cond.context, audio, cond.layout())
+    return ae, PatchDiscriminator(), mapping
+
+
+def rules_of(cfg: TrainConfig) -> ShotRules:
+    return ShotRules(tuple(e.strip() for e in cfg.redraw_on.split(",")), cfg.redraw_probability,
+                     cfg.redraw_min_s, cfg.redraw_max_s)
+
+
+def direct_weight(cond: Conditioning, latent: int) -> np.ndarray | None:
+    """(latent, dim): standardised loudness moves dimension 0 (the largest audio-driven change) by
+    as many of its sigmas; None without a loudness column."""
+    loud = [i for i, n in enumerate(cond.names) if n.endswith("/loudness")]
+    if not loud:
+        return None
+    w = np.zeros((latent, cond.dim))
+    w[0, loud[0]] = 1.0
+    return w
+
+
+def assemble(meta: dict, ae: ImageAutoencoder, mapping: AudioMapping, state: dict, bank: np.ndarray,
+             runs: np.ndarray, mode: str, rules: ShotRules, seed: int, fps: float) -> ImageShowParts:
+    """The show's parts with the PCAs folded in: mapping -> [audio directions | 0], decoder of
+    [audio directions | footage directions]; `direct`: loudness alone on audio direction 0."""
+    audio = meta["audio"]
+    footage = meta["latent"] - audio
+    decoder = fold_pca(ae.decoder, state["pca_audio"], state["pca_footage"]).eval()
+    if mode == "direct":
+        w = direct_weight(meta_conditioning(meta), meta["latent"])
+        if w is None:
+            raise DatasetError("--mapping direct needs a loudness column in the run's conditioning "
+                               "(train with --conditioning music)")
+        out = AffineMapping(torch.from_numpy(w), torch.zeros(meta["latent"]))
+    else:
+        folded = copy.deepcopy(mapping).cpu().eval()
+        folded.out[-1] = fold_whitening(mapping.out[-1], state["pca_audio"])
+        out = PaddedMapping(folded, footage)
+    return ImageShowParts(out.eval(), decoder, bank, runs, fps, rules, seed)

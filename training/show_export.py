@@ -22,8 +22,7 @@ from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
 from .checkpoint import meta_conditioning
 from .dataset import DatasetError
-from .image_show import ImageShowParts
-from .show_trainer import assemble, build_parts, rules_of
+from .image_show import ImageShowParts, assemble, build_parts, rules_of
 from .train_config import TrainConfig, apply
 
 log = logging.getLogger("latentvj.export")

@@ -22,7 +22,6 @@ batches depend on (seed, step).
 """
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -34,10 +33,9 @@ import torch
 from tqdm import tqdm
 
 from latentvj.daemon.show.conditioning import Conditioning
-from latentvj.daemon.show.shots import ShotRules
 from latentvj.daemon.toml_io import dumps_toml
 
-from .audio_mapping import AffineMapping, AudioMapping, PaddedMapping
+from .audio_mapping import AudioMapping
 from .checkpoint import CHECKPOINT, load_checkpoint, meta_conditioning, save_atomic
 from .dataset import DatasetError, FrameDataset, StepBatches
 from .evaluate import eval_indices, format_metrics, metrics, nearest_training_frames
@@ -52,17 +50,14 @@ from .image_losses import (
 )
 from .image_model import (
     ImageAutoencoder,
-    PatchDiscriminator,
     code_pca,
-    fold_pca,
-    fold_whitening,
     photometric_jitter,
     whiten,
 )
-from .image_show import ImageShowParts, image_predictor
+from .image_show import assemble, build_parts, image_predictor, rules_of
 from .picture_scores import sample_indices
 from .train_config import TrainConfig, conditioning_of, to_dict
-from .trainer import _grid, _images, lr_at, model_size
+from .trainer import device_images, heldout_grid, lr_at, model_size
 
 log = logging.getLogger("latentvj.train")
 MIN_FRAMES = 64  # training frames an image model needs at the very least (about 2 s at 30 fps)
@@ -93,19 +88,6 @@ def show_meta(cfg: TrainConfig, data: FrameDataset) -> dict:
             "probe_inputs": data.inputs(eval_indices(data, 16), cond).tolist()}
 
 
-def build_parts(meta: dict) -> tuple[ImageAutoencoder, PatchDiscriminator, AudioMapping]:
-    cond = meta_conditioning(meta)
-    audio = meta["audio"]
-    ae = ImageAutoencoder(meta["latent"] - audio, meta["width"], meta["height"], audio=audio)
-    mapping = AudioMapping(cond.dim, cond.context, audio, cond.layout())
-    return ae, PatchDiscriminator(), mapping
-
-
-def rules_of(cfg: TrainConfig) -> ShotRules:
-    return ShotRules(tuple(e.strip() for e in cfg.redraw_on.split(",")), cfg.redraw_probability,
-                     cfg.redraw_min_s, cfg.redraw_max_s)
-
-
 @torch.no_grad()
 def frame_codes(ae: ImageAutoencoder, data: FrameDataset, size: tuple[int, int], dev: torch.device,
                 batch: int = 64) -> np.ndarray:
@@ -113,7 +95,7 @@ def frame_codes(ae: ImageAutoencoder, data: FrameDataset, size: tuple[int, int],
     ae.eval()
     out = []
     for a in range(0, data.n, batch):
-        x = _images(torch.from_numpy(data.frames(np.arange(a, min(a + batch, data.n)))), size, dev)
+        x = device_images(torch.from_numpy(data.frames(np.arange(a, min(a + batch, data.n)))), size, dev)
         out.append(ae.encode(x)[0].float().cpu().numpy())
     ae.train()
     return np.concatenate(out).astype(np.float64)
@@ -128,17 +110,6 @@ def residual_runs(data: FrameDataset, limit: int) -> tuple[np.ndarray, np.ndarra
     idx = np.concatenate(keep)
     ends = np.cumsum([len(r) for r in keep])
     return idx, np.stack([np.concatenate([[0], ends[:-1]]), ends], axis=1)
-
-
-def direct_weight(cond: Conditioning, latent: int) -> np.ndarray | None:
-    """(latent, dim): standardised loudness moves dimension 0 (the largest audio-driven change) by
-    as many of its sigmas; None without a loudness column."""
-    loud = [i for i, n in enumerate(cond.names) if n.endswith("/loudness")]
-    if not loud:
-        return None
-    w = np.zeros((latent, cond.dim))
-    w[0, loud[0]] = 1.0
-    return w
 
 
 def _amp(dev: torch.device, cfg: TrainConfig):
@@ -229,7 +200,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
                                          generator=torch.Generator().manual_seed(cfg.seed))
     t_last = time.perf_counter()
     for step, (c, frames) in zip(range(start, cfg.steps), loader):
-        x = _images(frames, size, dev)  # (B, 3, H, W)
+        x = device_images(frames, size, dev)  # (B, 3, H, W)
         c = c.to(dev)  # (B, context, D)
         c = c + cfg.latent_noise * torch.randn(c.shape, generator=gen).to(dev)  # the sound, never exactly
         adversarial = step >= adv_from
@@ -305,7 +276,7 @@ def _heldout_grid(ae: ImageAutoencoder, mapping: AudioMapping, data: FrameDatase
     the footage of the first one: the sound's part of the picture alone."""
     ae.eval()
     mapping.eval()
-    x = _images(torch.from_numpy(data.frames(idx)), size, dev)
+    x = device_images(torch.from_numpy(data.frames(idx)), size, dev)
     a = mapping(torch.from_numpy(data.inputs(idx, cond)).to(dev))
     mu = ae.encode(x)[0]
     recon = ae.decoder(torch.cat([a, mu], 1)).float().clamp(0, 1)
@@ -351,7 +322,7 @@ def finish(cfg: TrainConfig, meta: dict, data: FrameDataset, ae: ImageAutoencode
     state = {"pca_audio": pca_a, "pca_footage": pca_z}
     parts = assemble(meta, ae, mapping, state, bank, runs, "fitted", rules_of(cfg), cfg.seed, data.fps)
     m = metrics(image_predictor(parts, data, cond), data, eval_idx, cond, nearest=nearest_training_frames(data))
-    writer.add_image("show/heldout_truth_over_show", _grid(image_predictor(parts, data, cond), data, grid_idx),
+    writer.add_image("show/heldout_truth_over_show", heldout_grid(image_predictor(parts, data, cond), data, grid_idx),
                      cfg.steps)
     for k, v in m.items():
         writer.add_scalar(f"show/{k}", v, cfg.steps)
@@ -359,21 +330,3 @@ def finish(cfg: TrainConfig, meta: dict, data: FrameDataset, ae: ImageAutoencode
             **state}
 
 
-def assemble(meta: dict, ae: ImageAutoencoder, mapping: AudioMapping, state: dict, bank: np.ndarray,
-             runs: np.ndarray, mode: str, rules: ShotRules, seed: int, fps: float) -> ImageShowParts:
-    """The show's parts with the PCAs folded in: mapping -> [audio directions | 0], decoder of
-    [audio directions | footage directions]; `direct`: loudness alone on audio direction 0."""
-    audio = meta["audio"]
-    footage = meta["latent"] - audio
-    decoder = fold_pca(ae.decoder, state["pca_audio"], state["pca_footage"]).eval()
-    if mode == "direct":
-        w = direct_weight(meta_conditioning(meta), meta["latent"])
-        if w is None:
-            raise DatasetError("--mapping direct needs a loudness column in the run's conditioning "
-                               "(train with --conditioning music)")
-        out = AffineMapping(torch.from_numpy(w), torch.zeros(meta["latent"]))
-    else:
-        folded = copy.deepcopy(mapping).cpu().eval()
-        folded.out[-1] = fold_whitening(mapping.out[-1], state["pca_audio"])
-        out = PaddedMapping(folded, footage)
-    return ImageShowParts(out.eval(), decoder, bank, runs, fps, rules, seed)

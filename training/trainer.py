@@ -70,7 +70,7 @@ def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
     }
 
 
-def _images(frames: torch.Tensor, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+def device_images(frames: torch.Tensor, size: tuple[int, int], device: torch.device) -> torch.Tensor:
     """(B, H, W, 3) uint8 on the host -> (B, 3, h, w) float in [0, 1] on the device at the model's size."""
     x = frames.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
     w, h = size
@@ -92,7 +92,7 @@ def _loss(cfg: TrainConfig, model: torch.nn.Module, z: torch.Tensor, x: torch.Te
     return pix + cfg.ssim_weight * (1 - sim), {"l1": pix.item(), "ssim": sim.item()}
 
 
-def _grid(predict: Predict, data: FrameDataset, idx: np.ndarray) -> torch.Tensor:
+def heldout_grid(predict: Predict, data: FrameDataset, idx: np.ndarray) -> torch.Tensor:
     """(3, 2h, n*w): held-out truth on top, prediction below."""
     out = predict(idx).float().clamp(0, 1).cpu()
     src = to_tensor(data.frames(idx))
@@ -182,7 +182,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
         if writer:
             for k, v in m.items():
                 writer.add_scalar(f"heldout/{k}", v, step)
-            writer.add_image("heldout/truth_over_prediction", _grid(predictor(model, meta, data, dev), data, grid_idx),
+            writer.add_image("heldout/truth_over_prediction", heldout_grid(predictor(model, meta, data, dev), data, grid_idx),
                              step)
         model.train()
         return {"metrics": m}
@@ -203,7 +203,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
     for step, (z, frames) in zip(range(start, cfg.steps), loader):
         wait += time.perf_counter() - t_fetch
         z = z.to(dev, non_blocking=True)
-        x = _images(frames, size, dev)
+        x = device_images(frames, size, dev)
         with torch.autocast(dev.type, dtype=amp_dtype) if use_amp else nullcontext():
             loss, parts = _loss(cfg, net, z, x, gen)
         opt.zero_grad(set_to_none=True)
