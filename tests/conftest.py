@@ -71,6 +71,15 @@ def features_show(tmp_path_factory, small_decoder, track_wav) -> Path:
     return create_show(out, small_decoder, encoder=None, calibrate=track_wav, name="features", mapping=mapping)
 
 
+@pytest.fixture(scope="session")
+def latent_show(tmp_path_factory, small_decoder, track_wav) -> Path:
+    """A plain latent show: the demo's RAVE encoder straight into an 8-d decoder."""
+    from latentvj.daemon.show.pack import create_show
+
+    out = tmp_path_factory.mktemp("shows") / "latent"
+    return create_show(out, small_decoder, encoder=DEMO / "encoder.ts", calibrate=track_wav, name="latent")
+
+
 @pytest.fixture()
 def port() -> int:
     return free_port()

@@ -42,10 +42,10 @@ def test_run_end_to_end(tmp_path, track_wav, features_show):
     assert "published 150 frames" in stdout and "dropped 0" in stdout, stdout
     frames, audio_streams = mp4_frames(out)
     assert frames == 150 and audio_streams == 1
-    assert {len(v) for _, v in listener.latents} <= {26, 8}  # the demo (RAVE 8 + music 18), then the features show
+    assert {len(v) for _, v in listener.latents} <= {32, 8}  # the demo (an image show), then the features show
     assert 140 <= len(listener.latents) <= 150  # one per frame at 15 fps (UDP on loopback may lose a few)
-    after = [v for t, v in listener.latents if mark <= t < mark + 0.5 and len(v) == 26]  # before the switch
-    assert after and all(np.allclose(v, [0.1 * i for i in range(8)] + [0.0] * 18, atol=1e-6) for v in after)
+    after = [v for t, v in listener.latents if mark <= t < mark + 0.5 and len(v) == 32]  # before the switch
+    assert after and all(np.allclose(v, [0.1 * i for i in range(8)] + [0.0] * 24, atol=1e-6) for v in after)
     assert "missing-show" in stderr and "still playing 'demo'" in stderr
     assert "switching" in stderr
     assert "/latentvj/status" in listener.other and "/latentvj/features" in listener.other
@@ -61,7 +61,7 @@ def test_render_muxes_the_song(tmp_path, track_wav):
 @pytest.mark.parametrize("breakage, message", [
     ("missing", "no such show bundle"),
     ("decoder", "decoder.ts: not a loadable TorchScript"),
-    ("dims", "decoder latent_dim 16 != the conditioning's 26 dims (rave 8, music 18)"),
+    ("dims", "[mapping]: 'explained' should be 16 finite numbers, got shape (32,)"),
 ])
 def test_a_bad_show_at_start_up_exits_non_zero_naming_the_problem(tmp_path, demo_show, breakage, message):
     show = tmp_path / "show"
@@ -72,7 +72,7 @@ def test_a_bad_show_at_start_up_exits_non_zero_naming_the_problem(tmp_path, demo
             (show / "decoder.ts").write_bytes(b"junk")
             toml = toml[: toml.index("[checksums]")]
         else:
-            toml = toml.replace("latent_dim = 26\ncontext", "latent_dim = 16\ncontext")
+            toml = toml.replace("latent_dim = 32\ncontext", "latent_dim = 16\ncontext")
         (show / "show.toml").write_text(toml)
     r = run("run", "--show", show, "--duration", "1", "--sink", "null")
     assert r.returncode == 2

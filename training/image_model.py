@@ -33,6 +33,9 @@ from .models import LatentDecoder, _stages
 DECODER_WIDTHS = (128, 96, 64, 48, 32, 16, 12)  # channels from the 4x4 map outwards; light at full size
 
 
+LOGVAR_INIT = -4.0
+
+
 class ImageAutoencoder(nn.Module):
     def __init__(self, latent: int, width: int, height: int, widths: tuple[int, ...] = DECODER_WIDTHS,
                  audio: int = 0) -> None:
@@ -49,6 +52,8 @@ class ImageAutoencoder(nn.Module):
                        nn.Conv2d(b, b, 3, padding=1), nn.SiLU()]
         self.encoder = nn.Sequential(*layers)
         self.head = nn.Linear(chans[-1] * h0 * w0, 2 * latent)
+        with torch.no_grad():  # a narrow posterior from the start: the code carries the frame before
+            self.head.bias[latent:].fill_(LOGVAR_INIT)  # the decoder learns to ignore it as noise
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, 3, H, W) in [0, 1] -> mu, logvar: (B, latent)."""

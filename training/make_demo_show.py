@@ -6,10 +6,13 @@
    picture the colour follows the chord, the size the bass, flashes the kicks, and the scene cuts
    between four compositions at random moments, as a real video cuts between shots;
 2. `latentvj train rave` on its audio: a small RAVE v2 (capacity 8) on the CPU (or --encoder);
-3. `latentvj dataset build`, `latentvj train show` (image model + audio mapping, the defaults
-   but a smaller batch at 256x256), `latentvj export`, `latentvj eval`; with --baseline also
-   `train decoder --arch baseline` on the same data for comparison;
-4. the show is copied into the package with a 12 s loop of the track for `--input demo`.
+3. `latentvj dataset build` (256x256 frames), `latentvj train show` (image model + audio
+   mapping, the defaults but batch 8 at 128x128: 256x256 takes about 1 s a step on two CPU cores,
+   past the 90-minute budget), `latentvj export`, `latentvj eval`; with --baseline also
+   `train decoder --arch baseline` on the same data, and a table of the show_bench scores and a
+   contact sheet (source, image show, baseline) of held-out frames;
+4. with --install, the show is copied into the package with a 12 s loop of the track for
+   `--input demo`.
 Every step is the public CLI, so this script is also their end-to-end proof. Each step's wall
 time is printed at the end.
 """
@@ -21,10 +24,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from latentvj.daemon.cli import main as latentvj
 from latentvj.daemon.show.bundle import BUILTIN_DIR
 
-from .shots_video import render_shots_frame, shots_track
+from .dataset import FrameDataset
+from .evaluate import nearest_training_frames
+from .shots_video import ShotsTrack, render_shots_frame, shots_track
+from .show_bench import contact_sheet, score
 from .synthetic import write_audio, write_music_video
 
 SR = 44100
@@ -40,6 +48,21 @@ def step(*argv: str) -> None:
     TIMES[key] = TIMES.get(key, 0.0) + time.perf_counter() - t
 
 
+def report(w: Path, data: FrameDataset, track: ShotsTrack, shows: dict[str, Path], sheet: Path | None) -> None:
+    """The show_bench scores of each show on the held-out frames, and a contact sheet of them."""
+    held = data.heldout_idx
+    nearest = nearest_training_frames(data)
+    print(f"\nheld-out {len(held)} frames:{'sharp':>8}{'realism':>8}{'PSNR':>7}{'SSIM':>7}{'colour':>8}{'kick r':>8}")
+    for name, show in shows.items():
+        m = score(show, data, track, held, nearest)
+        print(f"  {name:<22}{m['sharpness']:8.2f}{m['realism']:8.2f}{m['psnr']:7.2f}{m['ssim']:7.3f}"
+              f"{m['colour']:8.1%}{m['kick_brightness']:8.3f}")
+    pick = held[np.linspace(0, len(held) - 1, 10).astype(int)]
+    for path in filter(None, (w / "sheet.png", sheet)):
+        contact_sheet(path, data, shows, pick, tile=128)
+        print(f"contact sheet: {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", type=Path, default=Path("demo-build"), help="working folder (kept, so steps can be inspected)")
@@ -47,13 +70,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rave-steps", type=int, default=300)
     p.add_argument("--encoder", type=Path, help="reuse this RAVE export instead of training one")
     p.add_argument("--steps", type=int, help="train show's budget (default: its own)")
-    p.add_argument("--batch", type=int, default=4, help="train show's batch (4 keeps 256x256 within the CPU budget)")
+    p.add_argument("--batch", type=int, default=8, help="train show's batch")
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--show-size", help="train show's output WxH (default: the dataset's --size)")
+    p.add_argument("--show-size", default="128x128", help="train show's output WxH (default 128x128)")
     p.add_argument("--baseline", action="store_true", help="also train the baseline decoder for comparison")
     p.add_argument("--device", help="cpu, cuda (default: cuda when available)")
     p.add_argument("--venv", type=Path, help="acids-rave environment (default ~/.cache/latentvj/rave-venv)")
     p.add_argument("--install", action="store_true", help="copy the result into the package (daemon/show/builtin)")
+    p.add_argument("--sheet", type=Path, help="write the contact sheet (source, image show, baseline) here too")
     args = p.parse_args(argv)
     w = args.work
     (w / "audio").mkdir(parents=True, exist_ok=True)
@@ -76,17 +100,22 @@ def main(argv: list[str] | None = None) -> None:
     if not (run / "metrics.toml").exists():
         resume = ["--resume"] if (run / "checkpoint.pt").exists() else []
         steps = ["--steps", str(args.steps)] if args.steps else []
-        size = ["--size", args.show_size] if args.show_size else []
         step("train", "show", str(data), "--out", str(run), "--batch", str(args.batch), "--workers", "1",
-             *steps, *size, *dev, *resume)
+             *steps, "--size", args.show_size, *dev, *resume)
     if args.baseline and not (w / "run_baseline" / "metrics.toml").exists():
         resume = ["--resume"] if (w / "run_baseline" / "checkpoint.pt").exists() else []
         step("train", "decoder", str(data), "--out", str(w / "run_baseline"), "--arch", "baseline", "--steps",
              "1500", "--batch", "8", "--workers", "1", *dev, *resume)
     show = w / "show"
+    shows = {"image show": show}
     shutil.rmtree(show, ignore_errors=True)
     step("export", str(run), "--encoder", str(encoder), "--out", str(show), "--name", "demo")
     step("eval", str(show), str(data))
+    if args.baseline:
+        shows["baseline"] = w / "show_baseline"
+        shutil.rmtree(shows["baseline"], ignore_errors=True)
+        step("export", str(w / "run_baseline"), "--encoder", str(encoder), "--out", str(shows["baseline"]))
+    report(w, FrameDataset(data), track, shows, args.sheet)
     loop = w / "demo_loop.flac"
     write_audio(loop, track.audio[16 * SR : 28 * SR], SR)  # 12 s with kicks and a few cuts
     if args.install:

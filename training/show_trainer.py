@@ -5,10 +5,16 @@ into the audio part a of the image latent, the encoder turns the frame into the 
 (a posterior with a KL cost, from the frame with its colours jittered, so colour and brightness
 come from the sound where it explains them), and the decoder draws [a | z] (image_model.py).
 Loss = multi-scale L1 + log-spectrum L1 + KL(z) + the coarse colour and light (2x2 and whole
-frame means) of the frame drawn with another frame's footage against this frame's, and after `adv_start` of the run a patch
-discriminator (hinge loss at VQGAN's adaptive weight, plus feature matching). The discriminator also judges frames decoded
-from one frame's a with another frame's z, since that is what plays live: the sound of now with
-the footage of somewhere else.
+frame means) of the frame drawn with another frame's footage against this frame's, and after
+`adv_start` of the run a patch discriminator (hinge loss at VQGAN's adaptive weight, plus feature
+matching). The discriminator also judges frames decoded from one frame's a with another frame's
+z, since that is what plays live: the sound of now with the footage of somewhere else.
+
+Keeping z in use: the posterior starts narrow (image_model.LOGVAR_INIT), the KL weight ramps up
+over `kl_warmup` of the run, and the swapped frame's colour term does not reach the encoder (z is
+detached there). Without these, at 128x128 the encoder gave up on z in the first few hundred
+steps (KL near 0, every frame the sound's average): Adam moves the KL's tiny gradient as fast as
+any other while the decoder still ignores z, and the colour term rewards a z that says nothing.
 
 At the end: the PCA of each part over the training frames is folded into the decoder (and the
 audio part's into the mapping), so the show's latent is [audio directions | footage directions],
@@ -151,6 +157,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
     cond = meta_conditioning(meta)
     ae, disc, mapping = (m.to(dev) for m in build_parts(meta))
     adv_from = round(cfg.steps * cfg.adv_start)
+    kl_ramp = max(1.0, cfg.steps * cfg.kl_warmup)
     opt_g = torch.optim.AdamW([*ae.parameters(), *mapping.parameters()], lr=cfg.lr, betas=(0.5, 0.9),
                               weight_decay=cfg.weight_decay)
     opt_d = torch.optim.AdamW(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
@@ -213,9 +220,9 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
             kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), dim=1))
             # another frame's footage under this frame's sound: its overall colour and light must
             # still be this frame's, as far as the sound can say
-            swapped = ae.decoder(torch.cat([a, z.roll(1, dims=0)], dim=1)).float()
+            swapped = ae.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1)).float()
             coarse = coarse_l1(swapped, x)
-            loss = rec + cfg.kl_weight * kl + cfg.coarse_weight * coarse
+            loss = rec + cfg.kl_weight * min(1.0, step / kl_ramp) * kl + cfg.coarse_weight * coarse
             parts = {"rec": rec.item(), "kl": kl.item(), "coarse": coarse.item()}
             if adversarial:  # the frame's own code, and the swapped one, must both look real
                 fake, f_fake = disc(recon)

@@ -50,6 +50,7 @@ class TrainConfig:
     adv_weight: float = 0.5  # show: patch discriminator's hinge loss, times the adaptive weight
     fm_weight: float = 1.0  # show: discriminator feature matching
     adv_start: float = 0.3  # show: the part of the run before the discriminator joins
+    kl_warmup: float = 0.2  # show: the part of the run over which the KL weight ramps up from 0
     residual_frames: int = 20000  # show: training frames kept for the shots to play, at most
     redraw_on: str = "beat"  # show: music events that may cut to another shot (beat, kick, snare, hat)
     redraw_probability: float = 0.35
@@ -102,8 +103,10 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
     if cfg.audio_latent >= cfg.latent:
         raise DatasetError(f"{where}: 'audio_latent' ({cfg.audio_latent}) must leave some of 'latent' ({cfg.latent}) "
                            "for the footage")
-    if not all(0.0 <= v <= 1.0 for v in (cfg.adv_start, cfg.redraw_probability, cfg.photometric_jitter)):
-        raise DatasetError(f"{where}: 'adv_start', 'redraw_probability' and 'photometric_jitter' must be in [0, 1]")
+    if not all(0.0 <= v <= 1.0 for v in (cfg.adv_start, cfg.kl_warmup, cfg.redraw_probability,
+                                             cfg.photometric_jitter)):
+        raise DatasetError(f"{where}: 'adv_start', 'kl_warmup', 'redraw_probability' and 'photometric_jitter' "
+                           "must be in [0, 1]")
     if not 0.0 <= cfg.redraw_min_s <= cfg.redraw_max_s:
         raise DatasetError(f"{where}: need 0 <= redraw_min_s <= redraw_max_s")
     events = [e.strip() for e in cfg.redraw_on.split(",")]

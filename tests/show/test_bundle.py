@@ -20,9 +20,9 @@ def copy_show(src, tmp_path):
 
 def test_demo_loads_and_describes_itself(demo_show):
     rt = ShowRuntime.load("demo", CPU)
-    assert (rt.encoder_dim, rt.latent_dim, rt.hop, rt.sample_rate) == (8, 26, 2048, 44100)
+    assert (rt.encoder_dim, rt.latent_dim, rt.hop, rt.sample_rate) == (8, 32, 2048, 44100)  # an image show
     assert [s.kind for s in rt.conditioning.streams] == ["rave", "music"]
-    assert "demo" in show_info("demo")
+    assert "demo" in show_info("demo") and "image decoder.ts" in show_info("demo")
 
 
 def test_missing_show_names_the_builtins():
@@ -77,9 +77,9 @@ def test_decoder_latent_dim_mismatch_names_the_file(demo_show, tmp_path):
 
 def test_wrong_output_shape(demo_show, tmp_path):
     d = copy_show(demo_show, tmp_path)
-    text = (d / "show.toml").read_text().replace("width = 256", "width = 128")
+    text = (d / "show.toml").read_text().replace("width = 128", "width = 64")
     (d / "show.toml").write_text(text)
-    with pytest.raises(ShowError, match=r"decoder.ts: forward\(z\) returns \(1, 3, 256, 256\), show.toml says \(1, 3, 256, 128\)"):
+    with pytest.raises(ShowError, match=r"decoder.ts: forward\(z\) returns \(1, 3, 128, 128\), show.toml says \(1, 3, 128, 64\)"):
         ShowRuntime.load(d, CPU)
 
 

@@ -128,8 +128,8 @@ def test_the_fixture_features_show_maps_with_its_weight(features_show):
     np.testing.assert_allclose(out, weight @ z, rtol=1e-5, atol=1e-6)
 
 
-def test_to_decoder_latent_is_the_identity_for_a_latent_show():
-    rt = ShowRuntime.load("demo", CPU)
+def test_to_decoder_latent_is_the_identity_for_a_latent_show(latent_show):
+    rt = ShowRuntime.load(latent_show, CPU)
     z = np.arange(8, dtype=np.float32) - 3.5
     out = np.zeros(8, np.float32)
     rt.to_decoder_latent(z, out)
@@ -138,7 +138,7 @@ def test_to_decoder_latent_is_the_identity_for_a_latent_show():
 
 def test_describe_names_the_show(features_show):
     demo = ShowRuntime.load("demo", CPU).describe()
-    assert "show 'demo'" in demo and "rave encoder 8-d" in demo and "256x256" in demo
+    assert "show 'demo'" in demo and "rave encoder 8-d" in demo and "image decoder 32-d -> 128x128" in demo
     feat = ShowRuntime.load(features_show, CPU).describe()
     assert "show 'features'" in feat and "features encoder 6-d" in feat and "vae decoder 8-d -> 32x32" in feat
 
