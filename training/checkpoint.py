@@ -20,6 +20,8 @@ from .dataset import DatasetError
 from .models import build_model
 
 CHECKPOINT = "checkpoint.pt"
+CHECKPOINT_S = 300.0  # also checkpoint after this much wall time, whatever ckpt_every says: a kill loses
+# at most five minutes, even when the run is shorter than ckpt_every steps
 
 
 def save_atomic(obj: Any, path: Path) -> None:

@@ -42,7 +42,13 @@ from latentvj.daemon.show.conditioning import Conditioning
 from latentvj.daemon.toml_io import dumps_toml
 
 from .audio_mapping import AudioMapping
-from .checkpoint import CHECKPOINT, load_checkpoint, meta_conditioning, save_atomic
+from .checkpoint import (
+    CHECKPOINT,
+    CHECKPOINT_S,
+    load_checkpoint,
+    meta_conditioning,
+    save_atomic,
+)
 from .dataset import DatasetError, FrameDataset, StepBatches
 from .evaluate import eval_indices, format_metrics, metrics, nearest_training_frames
 from .image_losses import (
@@ -67,7 +73,6 @@ from .trainer import device_images, heldout_grid, lr_at, model_size
 
 log = logging.getLogger("latentvj.train")
 MIN_FRAMES = 64  # training frames an image model needs at the very least (about 2 s at 30 fps)
-CHECKPOINT_S = 300.0  # also checkpoint after this much wall time, whatever ckpt_every says
 
 
 def check_frames(data: FrameDataset) -> None:

@@ -31,6 +31,7 @@ from latentvj.daemon.toml_io import dumps_toml
 
 from .checkpoint import (
     CHECKPOINT,
+    CHECKPOINT_S,
     load_checkpoint,
     make_model,
     meta_conditioning,
@@ -169,7 +170,10 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
     eval_idx = eval_indices(data, cfg.eval_frames)
     grid_idx = eval_idx[np.linspace(0, len(eval_idx) - 1, min(cfg.grid_frames, len(eval_idx))).astype(int)]
 
+    last_save = [time.perf_counter()]
+
     def checkpoint(step: int) -> None:
+        last_save[0] = time.perf_counter()
         if not master:
             return
         save_atomic({"step": step, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
@@ -230,7 +234,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, 
             t_last, wait, samples = now, 0.0, 0
         if done % cfg.eval_every == 0 and done != cfg.steps and master:
             evaluate_now(done)
-        if done % cfg.ckpt_every == 0 and done != cfg.steps:
+        if done != cfg.steps and (done % cfg.ckpt_every == 0 or time.perf_counter() - last_save[0] > CHECKPOINT_S):
             checkpoint(done)
         t_fetch = time.perf_counter()
     bar.close()

@@ -68,3 +68,15 @@ def test_run_folder_rules(tmp_path, dataset, trained_run):
     from latentvj.daemon.cli import main
 
     assert main(["train", "decoder", str(dataset), "--out", str(trained_run), "--resume", "--steps", "99"]) == 2
+
+
+def test_a_long_step_checkpoints_before_ckpt_every(tmp_path, dataset, monkeypatch):
+    """A run shorter than ckpt_every steps still checkpoints on wall time, so a kill loses little."""
+    from latentvj.training import trainer
+
+    saved: list[int] = []
+    real_save = trainer.save_atomic
+    monkeypatch.setattr(trainer, "CHECKPOINT_S", -1.0)  # every step is "five minutes later"
+    monkeypatch.setattr(trainer, "save_atomic", lambda obj, path: (saved.append(obj["step"]), real_save(obj, path)))
+    train_run(dataset, tmp_path / "run", steps=6, ckpt_every=1000, eval_every=1000)
+    assert saved == [1, 2, 3, 4, 5, 6]
