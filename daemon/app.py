@@ -4,7 +4,7 @@ the engine. `latentvj run` is `Daemon(cfg).run(stop)`; tests and tools can build
 Everything that can fail at start-up (a bad flag, show, input, map or busy port) fails in the
 constructor with one of our errors, before any thread starts. The methods `reload_maps` and
 `midi_learn` are the handlers of `/latentvj/map/reload` and `/latentvj/midi/learn`: they run on
-the OSC server's thread (or the MIDI library's), never on the render thread.
+a control worker thread (or the MIDI library's), never on the render thread.
 """
 from __future__ import annotations
 
@@ -142,6 +142,7 @@ class Daemon:
         if self.oscquery is not None:
             self.oscquery.stop()
         self.server.stop()
+        self.handlers.stop()
         self.engine.stop()
 
     # ---- control handlers (OSC / MIDI threads) -------------------------------------------------
@@ -201,9 +202,10 @@ class Daemon:
             f"reconnects {getattr(self.source, 'reconnects', 0)}",
             *engine.sinks.report(),
         ]
-        d = self.server.dispatcher
-        lines.append(f"osc in         {d.received} messages, {d.errors} refused, "
-                     f"{self.server.refused_senders} from senders not allowed")
+        d, srv = self.server.dispatcher, self.server
+        lines.append(f"osc in         {d.received} messages, {d.errors} refused ({d.limiter.suppressed_total} of them "
+                     f"not logged), {srv.refused_senders} from senders not allowed; past the budget: "
+                     f"{srv.deferred} waited, {srv.dropped} dropped; {d.unexpected.count} unexpected errors")
         if self.midi is not None:
             m = self.midi
             lines.append(f"midi           {m.received} messages from {m.name}, {m.refused} refused, "

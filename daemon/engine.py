@@ -105,11 +105,12 @@ class LiveEngine:
             rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=len(takers) < len(self._sink_list))
 
     # ---- control from other threads -----------------------------------------------------------
-    def switch_show(self, spec: str) -> None:
-        """Load, check and warm up `spec` beside the playing show, then swap it in between frames.
+    def switch_show(self, spec: str) -> str:
+        """Load, check and warm up `spec` beside the playing show, then swap it in between frames;
+        returns its name.
 
-        Runs on the caller's thread (the OSC server's); a bad show raises ControlError and the
-        playing one goes on."""
+        Runs on the caller's thread (the control's show worker, never the OSC server's); a bad
+        show raises ControlError and the playing one goes on."""
         if not self._switch_lock.acquire(blocking=False):
             raise ControlError(f"show: still loading the previous request; {spec!r} ignored")
         try:
@@ -125,6 +126,7 @@ class LiveEngine:
         replaced = self._pending.put(rt)
         if replaced is not None:
             log.info("show '%s' was replaced by '%s' before it played", replaced.name, rt.name)
+        return rt.name
 
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:

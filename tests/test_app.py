@@ -55,4 +55,5 @@ def test_map_reload_is_all_or_nothing(features_show, port, tmp_path):
             daemon.reload_maps()
         assert daemon.osc_out._maps is running
     finally:
-        daemon.server.server_close()
+        daemon.server.stop()
+        daemon.handlers.stop()

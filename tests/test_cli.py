@@ -33,6 +33,9 @@ def test_run_end_to_end(tmp_path, track_wav, features_show):
             control.send_message("/latentvj/scale", float("nan"))
         control._sock.sendto(b"\x01garbage", ("127.0.0.1", osc_in))
         control.send_message("/latentvj/show", str(tmp_path / "missing-show"))
+        control._sock.settimeout(10)
+        while b"missing-show" not in control._sock.recv(65536):  # refused on the show worker, said to us
+            pass
         control.send_message("/latentvj/show", str(features_show))  # a good one: switch live
         stdout, stderr = proc.communicate(timeout=60)
     finally:

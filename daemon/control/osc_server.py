@@ -1,145 +1,226 @@
-"""OSC control in: python-osc's blocking UDP server on its own thread, messages handled in order.
+"""OSC control in: one thread reads the UDP socket and handles messages in order, within a budget.
 
-Every handler (vocabulary.ControlHandlers) validates its arguments and raises ControlError; the
-dispatcher turns that, and anything that does not parse, into a log line and an
-`/latentvj/error` reply to the sender.
-Replies and log lines are rate-limited, so a flood costs a counter, not the frame rate.
-`strict_timing=False`: a bundle with a future timetag is handled now, never slept on.
+Every datagram is checked byte by byte (osc_packet_check.py) before python-osc parses it; every
+handler (vocabulary.ControlHandlers) validates its arguments and raises ControlError; the
+dispatcher turns both into a rate-limited log line and `/latentvj/error` reply to the sender
+(log_limits.py). Anything else a handler raises is a bug: logged once a minute with its
+traceback, counted, and the server goes on.
+
+A flood must cost a counter, not the frame rate or the next fader move. So:
+- pings are answered the moment they are read, before any other work;
+- messages are handled within a budget (`max_per_s`, a token bucket); past it a message waits in
+  a small table keyed by its address where a newer one replaces it (a fader's latest value is the
+  only one that matters; a reset or a preset load keeps its place in the order of last
+  arrivals), and is handled as the budget refills, so the last value sent is always the one in
+  effect; a datagram to no address the daemon knows is dropped there and counted;
+- datagrams up to the UDP maximum are read.
+`strict_timing` does not apply: a bundle with a future timetag is handled now, never slept on.
 """
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
 
 from pythonosc import osc_packet
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import BlockingOSCUDPServer
-from pythonosc.parsing import osc_types
+from pythonosc.osc_message_builder import OscMessageBuilder
 
+from .log_limits import ErrorLog, RefusalLimiter, limit_library_warnings
+from .osc_packet_check import BUNDLE, PacketError, check_packet
 from .state import ControlError
-from .vocabulary import ERROR_ADDRESS, ControlHandlers
+from .vocabulary import ADDRESSES, ERROR_ADDRESS, ControlHandlers
 
 log = logging.getLogger("latentvj.osc")
 
-MAX_ERRORS_PER_S = 20
+MAX_DATAGRAM = 65507  # the largest UDP payload over IPv4
+MAX_PER_S = 2000  # messages handled a second; a fader sweep on 64 dimensions at 30 Hz is 1920
+BURST = 500  # messages handled at once before the budget applies
+MAX_WAITING = 1024  # addresses waiting for budget; more are dropped (counted)
+PING = b"/latentvj/ping\x00\x00"
+PING_BARE = (PING, PING + b",\x00\x00\x00")
+# Addresses that can wait for budget, as bytes: known names, or a dimension (ASCII digits).
+_KNOWN = re.compile(rb"/latentvj/(?:(?:scale|bias)/[0-9]{1,6}|"
+                    + b"|".join(re.escape(a[len("/latentvj/"):].encode()) for a, _, _ in ADDRESSES
+                                if "<" not in a) + rb")\Z")
+_ALWAYS_IN_ORDER = (b"/latentvj/preset/save",)  # each one a file: never folded into a later one
 
 
-def check_complete(dgram: bytes) -> None:
-    """Raise ParseError unless the message's bytes hold every argument its type tags announce.
-
-    python-osc pads a short float with zeros (for Reaktor), so a truncated `/latentvj/scale 1.0`
-    would otherwise arrive as scale 0."""
-    _, i = osc_types.get_string(dgram, 0)
-    tags, i = osc_types.get_string(dgram, i) if i < len(dgram) else (",", i)
-    for t in tags[1:]:
-        if t in "ifrmc":
-            i += 4
-        elif t in "dht":
-            i += 8
-        elif t in "sS":
-            _, i = osc_types.get_string(dgram, i)
-        elif t == "b":
-            _, i = osc_types.get_blob(dgram, i)
-    if i != len(dgram):
-        raise osc_packet.ParseError(f"message is {len(dgram)} bytes, its type tags '{tags}' need {i}")
+def _encode(reply: tuple) -> bytes:
+    b = OscMessageBuilder(address=reply[0])
+    for a in reply[1:]:
+        b.add_arg(a)
+    return b.build().dgram
 
 
-class _Limiter:
-    """At most `rate` events a second per key (sender and address), so one flooding fader does
-    not hide another message's error; counts what it refused."""
-
-    MAX_KEYS = 256
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self._window = 0.0
-        self._counts: dict[tuple, int] = {}
-        self.suppressed = 0
-
-    def allow(self, key: tuple) -> bool:
-        now = time.monotonic()
-        if now - self._window >= 1.0:
-            if self.suppressed:
-                log.warning("OSC: %d more refused messages in the last second were not logged", self.suppressed)
-            self._window, self.suppressed = now, 0
-            self._counts.clear()
-        if len(self._counts) >= self.MAX_KEYS and key not in self._counts:
-            key = ("*",)  # a flood of distinct keys shares one budget
-        n = self._counts.get(key, 0) + 1
-        self._counts[key] = n
-        if n > self.rate:
-            self.suppressed += 1
-            return False
-        return True
-
-
-class ControlDispatcher(Dispatcher):
-    """Routes every /latentvj/ message to ControlHandlers and reports what it refused."""
+class ControlDispatcher:
+    """Turns one datagram into handler calls and replies; counts and limits what it refuses."""
 
     def __init__(self, handlers: ControlHandlers) -> None:
-        super().__init__(strict_timing=False)
         self.handlers = handlers
-        self.received = 0
-        self.errors = 0
-        self._limiter = _Limiter(MAX_ERRORS_PER_S)
+        self.received = 0  # messages handled (a bundle counts each)
+        self.errors = 0  # refused: malformed, invalid or unknown
+        self.unexpected = ErrorLog(log)
+        self.limiter = RefusalLimiter()
+        limit_library_warnings()
 
-    def _refuse(self, why: str, sender: tuple[str, int], replies: list, address: str = "") -> None:
+    def _refuse(self, why: str, sender: tuple[str, int], replies: list) -> None:
         self.errors += 1
-        if self._limiter.allow((sender[0], address)):
+        if self.limiter.allow(f"{sender[0]}:{sender[1]}"):
             log.warning("OSC from %s:%d refused: %s", sender[0], sender[1], why)
             replies.append((ERROR_ADDRESS, why))
 
-    def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
+    def call_handlers_for_packet(self, data: bytes, sender: tuple[str, int], reply=None) -> list:
+        """Handle one datagram; returns the replies due now. `reply` sends later ones (slow work)."""
         replies: list = []
         try:
+            check_packet(data)
             messages = osc_packet.OscPacket(data).messages
-            for timed in messages:
-                check_complete(timed.message.dgram)
-        except (osc_packet.ParseError, UnicodeDecodeError) as exc:
-            self._refuse(f"malformed OSC packet ({len(data)} bytes): {exc}", client_address, replies)
+        except PacketError as exc:
+            self._refuse(f"malformed OSC packet ({len(data)} bytes): {exc}", sender, replies)
+            return replies
+        except Exception as exc:  # python-osc disagreeing with our check is a bug, not a crash
+            self.unexpected.report(exc, f"OSC: python-osc failed on a checked packet from {sender[0]}")
+            self._refuse(f"malformed OSC packet ({len(data)} bytes)", sender, replies)
             return replies
         for timed in messages:
             self.received += 1
             msg = timed.message
             try:
-                reply = self.handlers.handle(msg.address, tuple(msg.params))
+                out = self.handlers.handle(msg.address, tuple(msg.params), reply)
             except ControlError as exc:
-                self._refuse(str(exc), client_address, replies, msg.address)
+                self._refuse(str(exc), sender, replies)
+            except Exception as exc:
+                self.unexpected.report(exc, f"OSC: unexpected error handling {msg.address[:80]} from {sender[0]}")
+                self.errors += 1
             else:
-                if reply is not None:
-                    replies.append(reply)
+                if out is not None:
+                    replies.append(out)
         return replies
 
 
-class ControlServer(BlockingOSCUDPServer):
-    """Blocking UDP server on its own thread; senders outside the allow-list are dropped."""
+class ControlServer:
+    """The UDP socket and the thread that reads it; senders outside the allow-list are dropped."""
 
-    def __init__(self, address: tuple[str, int], dispatcher: ControlDispatcher, allow: list[str] | None = None) -> None:
-        super().__init__(address, dispatcher)
-        # Room for bursts (a controller's fader sweep); the kernel caps it at net.core.rmem_max.
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    def __init__(self, address: tuple[str, int], dispatcher: ControlDispatcher, allow: list[str] | None = None,
+                 max_per_s: float = MAX_PER_S) -> None:
+        self.dispatcher = dispatcher
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            # Room for bursts (a controller's fader sweep); the kernel caps it at net.core.rmem_max.
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            self.socket.bind(address)
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.settimeout(0.05)
+        self.server_address = self.socket.getsockname()
         self.allow = set(allow) if allow else None
+        self.max_per_s = max_per_s
+        self._tokens = float(BURST)
+        self._refilled = time.monotonic()
+        self._waiting: dict[bytes, tuple[bytes, tuple]] = {}  # key -> (datagram, sender), oldest first
         self.refused_senders = 0
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="osc-control", daemon=True)
+        self.deferred = 0  # messages that waited for budget (or were replaced while waiting)
+        self.dropped = 0  # datagrams past the budget to no known address, or past MAX_WAITING
+        self.pings = 0
+        self.send_errors = 0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name="osc-control", daemon=True)
 
-    def verify_request(self, request, client_address) -> bool:
-        if self.allow is not None and client_address[0] not in self.allow:
+    # ---- the loop -----------------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stopping:
+            try:
+                data, sender = self.socket.recvfrom(MAX_DATAGRAM)
+            except socket.timeout:
+                self._drain_waiting()
+                continue
+            except OSError:
+                if self._stopping:
+                    return
+                continue  # e.g. an ICMP "port unreachable" from an earlier reply: not ours to stop on
+            try:
+                self._receive(data, sender)
+            except Exception as exc:  # never let one datagram end the control plane
+                self.dispatcher.unexpected.report(exc, f"OSC: unexpected error on a packet from {sender[0]}")
+
+    def _receive(self, data: bytes, sender: tuple) -> None:
+        if self.allow is not None and sender[0] not in self.allow:
             self.refused_senders += 1
-            return False
-        # Anything from an allowed sender is dispatched, so that garbage gets an error reply.
-        return True
+            return
+        if data in PING_BARE:  # before anything else: a controller's liveness check never waits
+            self.pings += 1
+            self.dispatcher.received += 1
+            self._send(PONG, sender)
+            return
+        self._refill()
+        if not self._waiting and self._tokens > 0:
+            self._handle(data, sender)
+            return
+        key = self._key(data, sender)
+        if key is None:
+            self.dropped += 1
+            return
+        self.deferred += 1
+        self._waiting.pop(key, None)  # a newer one goes to the end: order of last arrival
+        if len(self._waiting) >= MAX_WAITING:
+            self.dropped += 1
+            return
+        self._waiting[key] = (data, sender)
+        self._drain_waiting()
 
-    def handle_error(self, request, client_address) -> None:
-        # A bug in a handler must not print a traceback per packet or stop the server.
-        log.exception("OSC: unexpected error handling a packet from %s", client_address)
+    @staticmethod
+    def _key(data: bytes, sender: tuple) -> bytes | None:
+        """Which waiting datagram a newer one replaces; None: not worth waiting for."""
+        if data.startswith(BUNDLE):
+            return b"#bundle " + sender[0].encode() + b":" + str(sender[1]).encode()  # a sender's latest
+        end = data.find(b"\x00", 0, 64)
+        address = data[:end] if end > 0 else b""
+        if not _KNOWN.match(address):
+            return None
+        return data if address in _ALWAYS_IN_ORDER else address
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(BURST, self._tokens + (now - self._refilled) * self.max_per_s)
+        self._refilled = now
+
+    def _drain_waiting(self) -> None:
+        if not self._waiting:
+            return
+        self._refill()
+        while self._waiting and self._tokens > 0:
+            key = next(iter(self._waiting))
+            data, sender = self._waiting.pop(key)
+            self._handle(data, sender)
+
+    def _handle(self, data: bytes, sender: tuple) -> None:
+        before = self.dispatcher.received + self.dispatcher.errors
+        for reply in self.dispatcher.call_handlers_for_packet(data, sender, lambda r: self._send(_encode(r), sender)):
+            self._send(_encode(reply), sender)
+        self._tokens -= max(1, self.dispatcher.received + self.dispatcher.errors - before)
+
+    def _send(self, dgram: bytes, to: tuple) -> None:
+        try:
+            self.socket.sendto(dgram, to)
+        except OSError:
+            self.send_errors += 1  # the sender is gone or unreachable: its problem, not the show's
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def idle(self) -> bool:
+        """Nothing waiting for budget (tests wait on this after a flood)."""
+        return not self._waiting
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=2.0)
+        self._stopping = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        self.socket.close()
+
+
+PONG = _encode(("/latentvj/pong",))

@@ -142,16 +142,18 @@ class Control:
             return self._v.copy()
 
     # presets ---------------------------------------------------------------------------------
-    def _preset_path(self, name: str) -> Path:
+    def preset_path(self, name: str) -> Path:
+        """The file of preset `name`; ControlError for a name that is not 1-64 plain characters."""
         if not isinstance(name, str) or not PRESET_NAME.match(name):
             raise ControlError(f"preset: name must be 1-64 letters, digits, '-' or '_', got {name!r}")
         if self.preset_dir is None:
             raise ControlError("preset: no preset folder configured (--preset-dir)")
         return self.preset_dir / f"{name}.toml"
 
-    def save_preset(self, name: str) -> Path:
-        path = self._preset_path(name)
-        v = self.snapshot()
+    def save_preset(self, name: str, values: ControlValues | None = None) -> Path:
+        """Write `values` (default: the controls now) to the preset file, atomically."""
+        path = self.preset_path(name)
+        v = values if values is not None else self.snapshot()
         doc = {
             "dim": v.dim, "scale": v.scale, "scales": v.scales.tolist(), "biases": v.biases.tolist(),
             "smooth": v.smooth, "noise": v.noise, "permutation": v.permutation.tolist(),
@@ -167,7 +169,7 @@ class Control:
 
     def load_preset(self, name: str) -> Path:
         """All or nothing: a bad preset file leaves the controls as they were."""
-        path = self._preset_path(name)
+        path = self.preset_path(name)
         if not path.is_file():
             raise ControlError(f"preset: {path} does not exist")
         doc = read_toml(path, ControlError, "preset")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..audio.music_analysis import EVENTS
 from ..toml_io import dumps_toml, read_toml
+from . import manifest_schema
 from .conditioning import (
     Conditioning,
     ConditioningError,
@@ -101,7 +102,13 @@ class Manifest:
 
 def resolve_show_path(spec: str | Path) -> Path:
     """`demo` (or any name of a built-in show) or a path to a bundle folder or zip."""
-    spec = str(spec)
+    try:
+        return _resolve(str(spec))
+    except OSError as exc:  # a name too long, a folder we may not read, a vanished USB stick
+        raise ShowError(f"{str(spec)[:200]}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _resolve(spec: str) -> Path:
     builtin = BUILTIN_DIR / spec
     if "/" not in spec and "\\" not in spec and (builtin / MANIFEST).is_file():
         return builtin
@@ -165,6 +172,10 @@ def load_manifest(root: Path) -> Manifest:
         raise ShowError(f"{path}: missing (a show bundle is a folder with {MANIFEST})")
     doc = read_toml(path, ShowError, "show manifest")
     where = str(path)
+    try:
+        manifest_schema.check(doc)
+    except manifest_schema.SchemaError as exc:
+        raise ShowError(f"{where}: {exc}") from exc
     version = _need(doc, "format", int, where)
     if version > FORMAT_VERSION:
         raise ShowError(f"{where}: format {version} is newer than this latentvj reads ({FORMAT_VERSION})")
@@ -208,7 +219,7 @@ def load_manifest(root: Path) -> Manifest:
         context=context,
         width=_need(dec, "width", int, dw),
         height=_need(dec, "height", int, dw),
-        fps=float(dec.get("fps", 30)),
+        fps=float(dec.get("fps", 30)),  # manifest_schema checked the types of all of these
         checksums=dict(doc.get("checksums", {})),
         provenance=dict(doc.get("provenance", {})),
     )
@@ -231,7 +242,10 @@ def load_manifest(root: Path) -> Manifest:
     if dec_kind == "vae" or "mapping" in doc:
         mp = _need(doc, "mapping", dict, where)
         mw = f"{where} [mapping]"
-        weight = np.asarray(_need(mp, "weight", list, mw), dtype=np.float64)
+        try:
+            weight = np.asarray(_need(mp, "weight", list, mw), dtype=np.float64)
+        except (TypeError, ValueError):
+            weight = np.zeros(0)
         if weight.shape != (m.latent_dim, cond.dim) or not np.all(np.isfinite(weight)):
             raise ShowError(
                 f"{mw}: 'weight' should be {m.latent_dim}x{cond.dim} (decoder latent_dim x conditioning "

@@ -41,7 +41,7 @@ def test_missing_key(demo_show, tmp_path):
     d = copy_show(demo_show, tmp_path)
     text = (d / "show.toml").read_text().replace("hop = 2048\n", "")
     (d / "show.toml").write_text(text)
-    with pytest.raises(ShowError, match=r"\[encoder\]: missing key 'hop'"):
+    with pytest.raises(ShowError, match=r"\[encoder\] 'hop' is missing"):
         load_manifest(d)
 
 
