@@ -1,5 +1,4 @@
 """Live capture through a PulseAudio null sink: no sound card, no kernel module (DESIGN.md)."""
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from conftest import free_port
 from daemon_process import wait_ready
+from latentvj.stress.pulse_server import pulse_env, start_pulse, stop_pulse
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulseaudio") is None or shutil.which("paplay") is None,
@@ -19,31 +19,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def start_pulse(env):
-    subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1", "-n",
-                    "--load=module-native-protocol-unix auth-anonymous=1",
-                    "--load=module-null-sink sink_name=vj_sink rate=48000", "--load=module-always-sink"],
-                   env=env, check=True, capture_output=True)
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    subprocess.run(["pactl", "set-default-source", "vj_sink.monitor"], env=env, check=True)
-
-
-def stop_pulse(env):
-    subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-            return
-        time.sleep(0.1)
-
-
 @pytest.fixture()
 def pulse(tmp_path):
-    runtime = tmp_path / "xdg"
-    runtime.mkdir(mode=0o700)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PULSE_RUNTIME_PATH": str(runtime / "pulse")}
+    env = pulse_env(tmp_path / "xdg")
     start_pulse(env)
     yield env
     stop_pulse(env)
