@@ -57,7 +57,7 @@ MANIFEST_EDITS: dict[str, Edit] = {
     "decoder fps is a string": _set("decoder", "fps", "thirty"),
     "decoder width negative": _set("decoder", "width", -5),
     "decoder file missing": _drop("decoder", "file"),
-    "decoder latent_dim wrong": None,  # set below: the model disagrees with the manifest
+    "decoder latent_dim wrong": lambda doc: doc["decoder"].update(latent_dim=doc["decoder"]["latent_dim"] + 1),
     "conditioning missing": _drop(None, "conditioning"),
     "conditioning mean are strings": _first_stream("mean", ["x"] * 8),
     "conditioning window huge": _first_stream("window", 10 ** 9),
@@ -68,13 +68,6 @@ MANIFEST_EDITS: dict[str, Edit] = {
     "mapping fps is a string": lambda doc: doc["mapping"].update(fps="x") if "mapping" in doc else None,
     "mapping runs are strings": lambda doc: doc["mapping"].update(runs=[["a", "b"]]) if "mapping" in doc else None,
 }
-
-
-def _decoder_dim(doc: dict) -> None:
-    doc["decoder"]["latent_dim"] += 1
-
-
-MANIFEST_EDITS["decoder latent_dim wrong"] = _decoder_dim
 
 
 def _link_copy(src: Path, dst: Path) -> None:
@@ -112,15 +105,12 @@ def make_broken_bundles(valid: Path, out: Path) -> list[tuple[str, Path]]:
     (bundle("show.toml is binary") / MANIFEST).write_bytes(bytes(range(256)) * 4)
     (bundle("show.toml missing") / MANIFEST).unlink()
     d = bundle("decoder file missing from the folder")
-    (d / load_toml(valid / MANIFEST)["decoder"]["file"]).unlink()
-    d = bundle("decoder file corrupt")
-    dec = d / doc["decoder"]["file"]
-    dec.unlink()
-    dec.write_bytes(b"PK\x03\x04 not a TorchScript archive" * 10)
-    d = bundle("decoder file corrupt, checksum updated")
-    dec = d / doc["decoder"]["file"]
-    dec.unlink()
-    dec.write_bytes(b"PK\x03\x04 not a TorchScript archive" * 10)
+    (d / doc["decoder"]["file"]).unlink()
+    for name in ("decoder file corrupt", "decoder file corrupt, checksum updated"):
+        dec = bundle(name) / doc["decoder"]["file"]
+        dec.unlink()  # the link, not the valid model behind it
+        dec.write_bytes(b"PK\x03\x04 not a TorchScript archive" * 10)
+    d = out / _slug("decoder file corrupt, checksum updated")
     fixed = copy.deepcopy(doc)
     fixed.get("checksums", {}).pop(doc["decoder"]["file"], None)
     (d / MANIFEST).write_text(dumps_toml(fixed))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,7 +203,6 @@ def show_storm(s: Settings) -> Result:
 
 
 def bad_bundles_at_start(s: Settings) -> Result:
-    import subprocess
     made = _broken(s)
     if s.quick:
         made = made[::7]

@@ -169,7 +169,7 @@ class ControlServer:
             self.dropped += 1
             return
         self._waiting[key] = (data, sender)
-        self._drain_waiting()
+        self._drain_waiting(refill=False)
 
     @staticmethod
     def _key(data: bytes, sender: tuple) -> bytes | None:
@@ -187,10 +187,11 @@ class ControlServer:
         self._tokens = min(BURST, self._tokens + (now - self._refilled) * self.max_per_s)
         self._refilled = now
 
-    def _drain_waiting(self) -> None:
+    def _drain_waiting(self, refill: bool = True) -> None:
         if not self._waiting:
             return
-        self._refill()
+        if refill:
+            self._refill()
         while self._waiting and self._tokens > 0:
             key = next(iter(self._waiting))
             data, sender = self._waiting.pop(key)
