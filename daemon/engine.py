@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from .audio.hop_stream import HopStream
+from .audio.music_analysis import EVENTS
 from .control.osc_out import OscOut
 from .control.state import Control, ControlError
 from .engine_options import EngineOptions, latency_seconds, picture_offset
@@ -27,6 +28,7 @@ from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot
 from .run_stats import STAT_CAPACITY, RunStats
 from .show.bundle import ShowError
+from .show.heap import give_back_freed_memory
 from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import FramePool, Sink, SinkSet, StreamInfo
 
@@ -35,6 +37,7 @@ log = logging.getLogger("latentvj.engine")
 POLL_S = 0.001  # encoder thread's wait for more audio: part of the music stream's offset
 CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
+SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
 
 
 class LiveEngine:
@@ -73,6 +76,8 @@ class LiveEngine:
         self.music_hops = 0
         self.decode_errors = 0
         self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
+        self.onset_counts = [0] * len(EVENTS)  # onsets detected so far, per event (the web page flashes them)
+        self.status = (0.0, math.nan, 0)  # fps, measured latency ms, dropped: the newest frame's
         self._last_frame = self.pool.next()
         self.lost_frames = 0
         self._hops = HopStream(source.sample_rate, opts.channel)
@@ -126,7 +131,20 @@ class LiveEngine:
         replaced = self._pending.put(rt)
         if replaced is not None:
             log.info("show '%s' was replaced by '%s' before it played", replaced.name, rt.name)
-        return rt.name
+            replaced = None
+        name = rt.name
+        self._release_old_show(rt)
+        return name
+
+    def _release_old_show(self, rt: ShowRuntime) -> None:
+        """Control thread: once the renderer draws with `rt` (or a newer show, or the engine
+        stops), the old show has no references left; give its memory back to the system."""
+        end = time.monotonic() + SWAP_WAIT_S
+        while (self.pipeline.runtime is not rt and rt in (self._pending.peek(), self.runtime)
+               and not self._stop.is_set() and time.monotonic() < end):
+            time.sleep(POLL_S * 5)
+        if self.pipeline.runtime is rt:
+            give_back_freed_memory()
 
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -195,8 +213,12 @@ class LiveEngine:
                 events = rt.encode_music_hop(mono)
                 self.music_ms[self.music_hops % STAT_CAPACITY] = (time.thread_time() - t) * 1e3
                 self.music_hops += 1
-                if events and osc is not None:
-                    osc.events(events)
+                if events:
+                    counts = self.onset_counts
+                    for k in range(len(counts)):
+                        counts[k] += (events >> k) & 1
+                    if osc is not None:
+                        osc.events(events)
             hops.push(block[:n])
             while (mono := hops.next_hop()) is not None:
                 t = time.perf_counter()
@@ -269,9 +291,9 @@ class LiveEngine:
             latency_ms = min(clock_ms if rt.uses_clock else math.inf, music_ms if rt.uses_music else math.inf)
             stats.record((done - due) * 1e3, latency_ms, self.pipeline.decode_ms, rt.decoder.rgba_ms, done,
                          clock_ms, music_ms)
+            self.status = status = (self.current_fps(), latency_ms, stats.dropped)
             if self.osc_out is not None:
-                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music,
-                                     (self.current_fps(), latency_ms, stats.dropped))
+                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music, status)
             j += 1
 
     def current_fps(self) -> float:

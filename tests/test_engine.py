@@ -166,6 +166,26 @@ def test_rapid_show_switches_end_on_the_last_one(features_show):
         engine.stop()
 
 
+def test_a_switched_out_show_is_freed_once_the_new_one_plays(features_show, monkeypatch):
+    """Nothing keeps the old show alive after a switch (its models are ~100 MB), and the heap
+    is trimmed only after the renderer has let go of it."""
+    import weakref
+
+    from latentvj.daemon import engine as engine_module
+
+    engine = tone_engine(ShowRuntime.load("demo", CPU))
+    old = weakref.ref(engine.runtime)
+    trims = []
+    monkeypatch.setattr(engine_module, "give_back_freed_memory", lambda: trims.append(old() is None))
+    engine.start()
+    try:
+        assert engine.switch_show(str(features_show)) == "features"
+        assert engine.pipeline.runtime.name == "features"  # switch_show returns once the new show is drawn
+        assert trims == [True]
+    finally:
+        engine.stop()
+
+
 def test_the_music_stream_reaches_osc_onsets_beat_and_features():
     """A drum pattern at real-time pace: each hit's /latentvj/onset/* arrives, once, as it happens
     (from the encoder thread); /latentvj/beat settles on the tempo; /latentvj/features has its 18."""
