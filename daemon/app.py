@@ -22,7 +22,7 @@ from .control.midi_map import Binding, MidiMap, load_midi_map
 from .control.osc_map import load_map
 from .control.osc_out import OscOut
 from .control.osc_server import ControlDispatcher, ControlServer
-from .control.oscquery import OscQuery
+from .control.oscquery import Namespace
 from .control.state import Control, ControlError
 from .control.vocabulary import ControlHandlers
 from .engine import LiveEngine
@@ -31,6 +31,11 @@ from .show.bundle import BUILTIN_DIR
 from .show.device import pick_device
 from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import default_sinks, make_sink
+from .web.guard import Guard
+from .web.live_values import LiveValues, page_nodes
+from .web.preview import PreviewSink
+from .web.recent_errors import RecentErrors
+from .web.server import WebPage, WebServer
 
 log = logging.getLogger("latentvj")
 DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
@@ -64,6 +69,9 @@ class Daemon:
             if why:
                 log.warning("%s", why)
         sinks = [make_sink(s) for s in self.sink_specs]
+        self.preview = PreviewSink() if cfg.web == "on" and cfg.oscquery != "off" else None
+        if self.preview is not None:
+            sinks.append(self.preview)
         opts = runtime_options(cfg)
         rt = ShowRuntime.load(cfg.show, opts)
         log.info("%s", rt.describe())
@@ -84,13 +92,15 @@ class Daemon:
         if cfg.midi:
             midi_map = load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, [])
             self.midi = MidiInput(cfg.midi, midi_map, self.handlers.handle)
+        self.dispatcher = ControlDispatcher(self.handlers)
         self.server = self._control_server()
-        self.oscquery: OscQuery | None = None
+        self.web: WebServer | None = None
+        self.recent_errors: RecentErrors | None = None
 
     def _control_server(self) -> ControlServer:
         host, port = parse_host_port(self.cfg.osc_in, "--osc-in")
         try:
-            return ControlServer((host, port), ControlDispatcher(self.handlers), allow=self.cfg.osc_allow or None)
+            return ControlServer((host, port), self.dispatcher, allow=self.cfg.osc_allow or None)
         except OSError as exc:
             raise ConfigError(f"--osc-in {self.cfg.osc_in}: cannot listen ({exc.strerror}); "
                               "is another daemon running?") from exc
@@ -108,7 +118,7 @@ class Daemon:
         """The control server starts last: once it answers /latentvj/ping, everything else is up
         (frames, MIDI, the OSCQuery port), so a controller that waits for the pong finds it all."""
         cfg = self.cfg
-        self.oscquery = self._start_oscquery()
+        self.web = self._start_web()
         self.engine.start()
         if self.midi is not None:
             self.midi.start()
@@ -118,29 +128,40 @@ class Daemon:
                  cfg.osc_in, ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3,
                  self.engine.fast_latency * 1e3)
 
-    def _start_oscquery(self) -> OscQuery | None:
-        """On loopback unless --oscquery names another interface; a taken port turns discovery
-        off, not the daemon."""
+    def _start_web(self) -> WebServer | None:
+        """OSCQuery (and, unless --web off, the page and its WebSocket) on loopback unless
+        --oscquery names another interface; a taken port turns them off, not the daemon."""
         cfg = self.cfg
         if cfg.oscquery == "off":
             return None
         http = parse_host_port(cfg.oscquery, "--oscquery")
+        page = None
+        if cfg.web == "on":
+            self.recent_errors = RecentErrors().attach()
+            live = LiveValues(self.control, self.engine, self.preview, self.recent_errors,
+                              Path(cfg.show_dir).expanduser() if cfg.show_dir else None,
+                              str(getattr(self.source, "name", cfg.input)))
+            page = WebPage(live, self.dispatcher, Guard(cfg.web_token, needs_token=not is_loopback(http[0])),
+                           self.preview)
+        namespace = Namespace(self.control, page_nodes if page is not None else None)
         try:
-            query = OscQuery(http, parse_host_port(cfg.osc_in, "--osc-in"), self.control)
+            server = WebServer(http, parse_host_port(cfg.osc_in, "--osc-in"), namespace, page)
         except OSError as exc:
-            log.warning("OSCQuery: cannot listen on %s (%s); discovery is off (--oscquery HOST:PORT)",
+            log.warning("OSCQuery: cannot listen on %s (%s); OSCQuery and the web page are off (--oscquery HOST:PORT)",
                         cfg.oscquery, exc.strerror)
             return None
         if not is_loopback(http[0]):
             log.warning("OSCQuery on %s: other machines can read the control address space", cfg.oscquery)
-        query.start()
-        return query
+        server.start()
+        return server
 
     def stop(self) -> None:
         if self.midi is not None:
             self.midi.stop()
-        if self.oscquery is not None:
-            self.oscquery.stop()
+        if self.web is not None:
+            self.web.stop()
+        if self.recent_errors is not None:
+            self.recent_errors.detach()
         self.server.stop()
         self.handlers.stop()
         self.engine.stop()

@@ -227,8 +227,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--midi", default=S, help="read this MIDI controller (name or part of it; `latentvj midi list`)")
     run.add_argument("--midi-map", default=S, help="TOML map of CCs/notes to control addresses (README: MIDI)")
     run.add_argument("--oscquery", default=S,
-                     help="HOST:PORT of the OSCQuery server (default 127.0.0.1:9010; 'off'; another interface "
-                          "than loopback only when named)")
+                     help="HOST:PORT of the OSCQuery server and the web page (default 127.0.0.1:9010; 'off'; "
+                          "another interface than loopback only when named)")
+    run.add_argument("--web", choices=("on", "off"), default=S,
+                     help="the web page and OSCQuery's WebSocket at the OSCQuery address (default on)")
+    run.add_argument("--web-token", default=S,
+                     help="token the page needs off loopback (default: one is made and printed with the URL)")
+    run.add_argument("--show-dir", default=S, help="a folder of show bundles the web page offers")
     run.add_argument("--latent-rate", type=float, default=S, help="Hz of /latentvj/latent (default 30)")
     run.add_argument("--features-rate", type=float, default=S, help="Hz of /latentvj/features (default 30)")
     run.add_argument("--status-rate", type=float, default=S, help="Hz of /latentvj/status (default 2)")

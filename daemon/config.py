@@ -35,7 +35,10 @@ class RunConfig:
     osc_out: list[str] = field(default_factory=lambda: ["127.0.0.1:9001"])
     osc_per_dim: bool = False
     osc_map: list[str] = field(default_factory=list)  # OSC output map files (osc_map.py)
-    oscquery: str = "127.0.0.1:9010"  # HOST:PORT of the OSCQuery HTTP server, or "off"
+    oscquery: str = "127.0.0.1:9010"  # HOST:PORT of the OSCQuery HTTP server and the web page, or "off"
+    web: str = "on"  # "off": OSCQuery's JSON only, no page and no WebSocket
+    web_token: str | None = None  # needed by the page off loopback (one is made when not given)
+    show_dir: str | None = None  # a folder of show bundles the page offers
     midi: str | None = None  # a MIDI input device (name or part of it)
     midi_map: str | None = None  # MIDI map file (midi_map.py)
     latent_rate: float = 30.0
@@ -72,6 +75,11 @@ class RunConfig:
             raise ConfigError("latency_margin_ms and features_latency_ms must be >= 0")
         if self.size is not None:
             parse_size(self.size)
+        if self.web not in ("on", "off"):
+            raise ConfigError(f"web {self.web!r}: expected on or off")
+        if self.web_token is not None and not (8 <= len(self.web_token) <= 256 and self.web_token.isascii()
+                                               and self.web_token.isprintable() and " " not in self.web_token):
+            raise ConfigError("web_token: 8 to 256 printable ASCII characters without spaces")
         if self.midi_map and not self.midi:
             raise ConfigError("midi_map needs midi = DEVICE (--midi; `latentvj midi list` names them)")
 

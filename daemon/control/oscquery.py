@@ -3,16 +3,15 @@
 advertised by zeroconf (_oscjson._tcp, _osc._udp) so VDMX, ossia score or a TouchDesigner
 OSCQuery component finds the daemon without typing ports.
 
-python-oscquery provides the tree, the JSON and the request handler; we bind the HTTP server to
-the interface we are given (its own service listens on every interface, and ours stays on
-loopback unless told otherwise), fill in RANGE, and refresh VALUE from the controls on each GET.
+python-oscquery provides the tree and its JSON; we fill in RANGE, refresh VALUE from the
+controls on each GET, and answer GETs as its request handler does. The HTTP and WebSocket
+server that asks is web/server.py (one port for OSCQuery and the page).
 """
 from __future__ import annotations
 
 import logging
-import threading
+from typing import Callable
 
-from pythonoscquery.osc_query_service import OSCQueryHTTPHandler, OSCQueryHTTPServer
 from pythonoscquery.shared.osc_access import OSCAccess
 from pythonoscquery.shared.osc_address_space import OSCAddressSpace
 from pythonoscquery.shared.osc_host_info import OSCHostInfo
@@ -27,8 +26,9 @@ log = logging.getLogger("latentvj.oscquery")
 PLACEHOLDER = {"f": 0.0, "i": 0, "s": ""}
 
 
-def address_space(dim: int) -> OSCAddressSpace:
-    """Every control address of ADDRESSES, "<i>" ones once per latent dimension.
+def address_space(dim: int, extra: list | None = None) -> OSCAddressSpace:
+    """Every control address of ADDRESSES, "<i>" ones once per latent dimension, the outputs, and
+    `extra` read-only nodes (address, value placeholders, what).
 
     /latentvj/scale is both a method (the global scale) and the container of /latentvj/scale/<i>,
     which the OSCQuery spec allows and python-oscquery's constructor does not: the per-dimension
@@ -59,86 +59,79 @@ def address_space(dim: int) -> OSCAddressSpace:
     for address, values, what in published(dim):  # outputs, read-only: VALUE holds placeholders of the types
         access = OSCAccess.NO_VALUE if values is None else OSCAccess.READONLY_VALUE
         space.add_node(OSCPathNode(address, access=access, value=values, description=f"(sent to --osc-out) {what}"))
+    for address, values, what in extra or []:
+        access = OSCAccess.NO_VALUE if values is None else OSCAccess.READONLY_VALUE
+        space.add_node(OSCPathNode(address, access=access, value=values, description=what))
     return space
 
 
-class _Handler(OSCQueryHTTPHandler):
-    def do_GET(self) -> None:
-        self.server.refresh()
-        super().do_GET()
-
-    def log_message(self, format: str, *args) -> None:  # not a stderr line per request
-        log.debug("%s %s", self.client_address[0], format % args)
+VALUE_QUERIES = ("HOST_INFO", "FULL_PATH", "CONTENTS", "TYPE", "VALUE", "ACCESS", "RANGE", "DESCRIPTION")
 
 
-class _Server(OSCQueryHTTPServer):
-    daemon_threads = True
+class Namespace:
+    """The address space with current values, as OSCQuery clients read it.
 
-    def __init__(self, address, host_info, control: Control) -> None:
+    Rebuilt when a show with another latent size arrives; `version` counts rebuilds, so the
+    WebSocket can tell its listeners PATH_CHANGED. `extra` adds read-only nodes (address, value
+    placeholders, what) for values the web page listens to."""
+
+    def __init__(self, control: Control, extra: Callable[[int], list] | None = None) -> None:
         self.control = control
+        self.extra = extra
         self.dim = control.dim
-        super().__init__(address_space(self.dim), host_info, address, _Handler)
+        self.space = self._build(self.dim)
+        self.version = 0
+
+    def _build(self, dim: int) -> OSCAddressSpace:
+        return address_space(dim, self.extra(dim) if self.extra is not None else [])
 
     def refresh(self) -> None:
         """Current values into the tree; a show with another latent size rebuilds it."""
         v = self.control.snapshot()
         if v.dim != self.dim:
-            self.dim, self.address_space = v.dim, address_space(v.dim)
+            self.dim, self.space = v.dim, self._build(v.dim)
+            self.version += 1
         values = {"/latentvj/scale": v.scale, "/latentvj/smooth": v.smooth, "/latentvj/freeze": int(v.freeze),
                   "/latentvj/noise": v.noise, "/latentvj/permute": v.permutation.tolist()}
         for i in range(v.dim):
             values[f"/latentvj/scale/{i}"] = float(v.scales[i])
             values[f"/latentvj/bias/{i}"] = float(v.biases[i])
-        with self.address_space.lock:
+        with self.space.lock:
             for address, value in values.items():
-                node = self.address_space.find_node(address)
+                node = self.space.find_node(address)
                 node.attributes[OSCQueryAttribute.VALUE] = value if isinstance(value, list) else [value]
 
+    def answer(self, path: str, query: list[str], host_info: OSCHostInfo) -> tuple[int, str]:
+        """An OSCQuery GET: (HTTP status, JSON text), as the proposal and python-oscquery's handler
+        answer it (404 for an unknown path, 400 for an unknown attribute, 204 for the VALUE of a
+        node that has none)."""
+        for q in query:
+            if q not in VALUE_QUERIES:
+                return 400, f"Attribute {q} not understood by server"
+        if "HOST_INFO" in query:
+            return 200, host_info.to_json()
+        self.refresh()
+        with self.space.lock:
+            node = self.space.find_node(path)
+            if node is None:
+                return 404, "OSC Path not found"
+            attribute = OSCQueryAttribute(query[0]) if query else None
+            if attribute is OSCQueryAttribute.VALUE and node.access in (OSCAccess.NO_VALUE,
+                                                                         OSCAccess.WRITEONLY_VALUE):
+                return 204, ""
+            return 200, str(node.to_json(attribute))
 
-class OscQuery:
-    """HTTP on `http` (HOST, PORT); advertises the OSC control port `osc` as `name`."""
 
-    def __init__(self, http: tuple[str, int], osc: tuple[str, int], control: Control, name: str = "latentvj",
-                 advertise: bool = True) -> None:
-        extensions = {"ACCESS": True, "VALUE": True, "RANGE": True, "TYPE": True, "DESCRIPTION": True,
-                      "CLIPMODE": False}
-        self.host_info = OSCHostInfo(name, extensions, osc[0], osc[1], "UDP")
-        self.server = _Server(http, self.host_info, control)  # OSError if the port is taken
-        self.http = self.server.server_address[:2]
-        self.name, self.advertise, self.zeroconf, self._announcer = name, advertise, None, None
-        self._thread = threading.Thread(target=self.server.serve_forever, name="oscquery", daemon=True)
+def advertise(name: str, http: tuple[str, int], osc: tuple[str, int]):
+    """Announce the OSCQuery HTTP port and the OSC port by zeroconf; returns the Zeroconf to close.
+    Takes seconds: call it off the start-up path."""
+    from zeroconf import ServiceInfo, Zeroconf
 
-    def start(self) -> None:
-        self._thread.start()
-        log.info("OSCQuery: http://%s:%d/ (the control address space with current values)", *self.http)
-        if self.advertise:  # zeroconf's announcements take seconds: not on the start-up path
-            self._announcer = threading.Thread(target=self._advertise_or_warn, name="oscquery-mdns", daemon=True)
-            self._announcer.start()
-
-    def _advertise_or_warn(self) -> None:
-        try:
-            self._advertise()
-        except Exception as exc:  # no multicast on this interface: discovery off, HTTP still there
-            log.warning("OSCQuery: zeroconf advertising failed (%s); clients can still use http://%s:%d/",
-                        exc, *self.http)
-
-    def _advertise(self) -> None:
-        from zeroconf import ServiceInfo, Zeroconf
-
-        host, port = self.http
-        zc = Zeroconf(interfaces=[host]) if host not in ("", "0.0.0.0") else Zeroconf()
-        self.zeroconf = zc
-        for kind, p in (("_oscjson._tcp.local.", port), ("_osc._udp.local.", self.host_info.osc_port)):
-            zc.register_service(ServiceInfo(
-                kind, f"{self.name}.{kind}", p, properties={"txtvers": "1"},
-                server=f"{self.name}.local.", parsed_addresses=[self.host_info.osc_ip]))
-        log.info("OSCQuery: advertised as %s (_oscjson._tcp, _osc._udp)", self.name)
-
-    def stop(self) -> None:
-        if self._announcer is not None:
-            self._announcer.join(timeout=10.0)
-        if self.zeroconf is not None:
-            self.zeroconf.unregister_all_services()
-            self.zeroconf.close()
-        self.server.shutdown()
-        self.server.server_close()
+    host, port = http
+    zc = Zeroconf(interfaces=[host]) if host not in ("", "0.0.0.0", "::") else Zeroconf()
+    for kind, p in (("_oscjson._tcp.local.", port), ("_osc._udp.local.", osc[1])):
+        zc.register_service(ServiceInfo(
+            kind, f"{name}.{kind}", p, properties={"txtvers": "1"},
+            server=f"{name}.local.", parsed_addresses=[osc[0]]))
+    log.info("OSCQuery: advertised as %s (_oscjson._tcp, _osc._udp)", name)
+    return zc

@@ -10,9 +10,10 @@ from conftest import free_port
 from daemon_process import LATENTVJ, wait_ready
 from latentvj.daemon.audio.music_analysis import EVENTS
 from latentvj.daemon.audio.music_features import MUSIC_FEATURE_NAMES
-from latentvj.daemon.control.oscquery import OscQuery
+from latentvj.daemon.control.oscquery import Namespace
 from latentvj.daemon.control.state import Control
 from latentvj.daemon.control.vocabulary import ADDRESSES, RANGES
+from latentvj.daemon.web.server import WebServer
 
 
 def get(base, path):
@@ -23,7 +24,7 @@ def get(base, path):
 @pytest.fixture()
 def query():
     control = Control(3)
-    q = OscQuery(("127.0.0.1", 0), ("127.0.0.1", 9000), control, advertise=False)
+    q = WebServer(("127.0.0.1", 0), ("127.0.0.1", 9000), Namespace(control), advertise=False)
     q.start()
     yield control, "http://%s:%d" % q.http
     q.stop()

@@ -1,0 +1,107 @@
+"""Everything the page shows, read from the running daemon as OSC arguments per address.
+
+The web server's thread calls `collect` a few tens of times a second; each WebSocket client
+sends the addresses it LISTENs to whose arguments changed since it last sent them. Reads are of
+values the render and encoder threads replace whole (or small arrays they overwrite in place):
+a value may be a frame old, never torn in a way that matters for a display.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from ..audio.music_analysis import EVENTS, STREAM_NAMES
+from ..audio.music_features import MUSIC_FEATURE_NAMES
+from ..control.state import Control
+from ..show.bundle import BUILTIN_DIR, MANIFEST
+from .preview import PreviewSink
+from .recent_errors import RecentErrors
+
+LIST_EVERY_S = 2.0  # how often the preset and show folders are listed again
+N_FEATURES = len(MUSIC_FEATURE_NAMES)
+_BEAT = [STREAM_NAMES.index(n) for n in ("beat_phase", "tempo", "bar_phase")]  # as /latentvj/beat orders them
+PREVIEW = "/latentvj/preview"
+ONSET = "/latentvj/onset/"
+
+
+def page_nodes(dim: int) -> list[tuple[str, list | None, str]]:
+    """The read-only values only the WebSocket sends (OSCQuery lists them beside the outputs)."""
+    return [
+        ("/latentvj/info/show", [""], "the show playing (WebSocket LISTEN)"),
+        ("/latentvj/info/shows", [""], "shows to switch to: the built-in ones, then the bundles in --show-dir "
+                                      "(WebSocket LISTEN)"),
+        ("/latentvj/info/presets", [""], "preset names in --preset-dir (WebSocket LISTEN)"),
+        ("/latentvj/info/input", ["", 0.0], "the audio input's name and its loudness 0..1 (WebSocket LISTEN)"),
+        ("/latentvj/info/errors", [""], "the last warnings and refusals the daemon logged, oldest first (WebSocket LISTEN)"),
+        (PREVIEW, None, "the output as JPEG at up to 15 fps while listened to: frame index (i), wall time in s "
+                        "when the frame was made (d), JPEG (b) (WebSocket LISTEN only)"),
+    ]
+
+
+def list_shows(show_dir: Path | None) -> list[str]:
+    """Built-in show names, then bundle folders and zips in `show_dir` (as paths /latentvj/show takes)."""
+    names = sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / MANIFEST).is_file())
+    if show_dir is not None and show_dir.is_dir():
+        names += sorted(str(p) for p in show_dir.iterdir()
+                        if (p / MANIFEST).is_file() or (p.is_file() and p.suffix == ".zip"))
+    return names
+
+
+def list_presets(preset_dir: Path | None) -> list[str]:
+    if preset_dir is None or not preset_dir.is_dir():
+        return []
+    return sorted(p.stem for p in preset_dir.glob("*.toml"))
+
+
+class LiveValues:
+    """engine: the LiveEngine (None: controls and lists only, as in the OSCQuery tests)."""
+
+    def __init__(self, control: Control, engine=None, preview: PreviewSink | None = None,
+                 errors: RecentErrors | None = None, show_dir: Path | None = None, input_name: str = "") -> None:
+        self.control = control
+        self.engine = engine
+        self.preview = preview
+        self.errors = errors
+        self.show_dir = show_dir
+        self.input_name = input_name
+        self._lists: dict[str, tuple] = {}
+        self._listed_at = -math.inf
+
+    def collect(self) -> dict[str, tuple]:
+        """address -> arguments; onsets as (count,), which clients turn into argument-less events."""
+        v = self.control.snapshot()
+        out: dict[str, tuple] = {
+            "/latentvj/scale": (v.scale,), "/latentvj/smooth": (v.smooth,), "/latentvj/freeze": (int(v.freeze),),
+            "/latentvj/noise": (v.noise,), "/latentvj/permute": tuple(int(p) for p in v.permutation),
+        }
+        for i in range(v.dim):
+            out[f"/latentvj/scale/{i}"] = (float(v.scales[i]),)
+            out[f"/latentvj/bias/{i}"] = (float(v.biases[i]),)
+        now = time.monotonic()
+        if now - self._listed_at >= LIST_EVERY_S:
+            self._listed_at = now
+            self._lists = {"/latentvj/info/shows": tuple(list_shows(self.show_dir)),
+                           "/latentvj/info/presets": tuple(list_presets(self.control.preset_dir))}
+        out.update(self._lists)
+        if self.errors is not None:
+            out["/latentvj/info/errors"] = (self.errors.count, *self.errors.lines())
+        e = self.engine
+        if e is not None:
+            p = e.pipeline
+            music = p.music
+            out["/latentvj/latent"] = tuple(round(float(x), 4) for x in p.latent)
+            out["/latentvj/features"] = tuple(round(float(x), 4) for x in music[:N_FEATURES])
+            out["/latentvj/beat"] = tuple(round(float(music[k]), 3) for k in _BEAT)
+            fps, latency_ms, dropped = e.status
+            out["/latentvj/status"] = (round(float(fps), 2), round(float(latency_ms), 1) if math.isfinite(latency_ms)
+                                       else -1.0, int(dropped))
+            out["/latentvj/info/show"] = (e.runtime.name,)
+            loud = float(music[0]) if len(music) else 0.0
+            out["/latentvj/info/input"] = (self.input_name, round(loud, 3))
+            for name, count in zip(EVENTS, e.onset_counts):
+                out[ONSET + name] = (count,)
+        if self.preview is not None and self.preview.latest is not None:
+            f = self.preview.latest
+            out[PREVIEW] = (f.index, f.wall, f.jpeg)
+        return out
