@@ -85,8 +85,15 @@ class Namespace:
     def _build(self, dim: int) -> OSCAddressSpace:
         return address_space(dim, self.extra(dim) if self.extra is not None else [])
 
+    def follow_size(self) -> None:
+        """A show with another latent size rebuilds the tree (cheap when it has not changed)."""
+        dim = self.control.dim
+        if dim != self.dim:
+            self.dim, self.space = dim, self._build(dim)
+            self.version += 1
+
     def refresh(self) -> None:
-        """Current values into the tree; a show with another latent size rebuilds it."""
+        """Current values into the tree."""
         v = self.control.snapshot()
         if v.dim != self.dim:
             self.dim, self.space = v.dim, self._build(v.dim)

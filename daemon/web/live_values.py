@@ -21,6 +21,8 @@ from .recent_errors import RecentErrors
 LIST_EVERY_S = 2.0  # how often the preset and show folders are listed again
 N_FEATURES = len(MUSIC_FEATURE_NAMES)
 _BEAT = [STREAM_NAMES.index(n) for n in ("beat_phase", "tempo", "bar_phase")]  # as /latentvj/beat orders them
+LOUDNESS = MUSIC_FEATURE_NAMES.index("loudness")
+METER_DB = 60.0  # the level meter spans -60..0 dB RMS
 PREVIEW = "/latentvj/preview"
 ONSET = "/latentvj/onset/"
 
@@ -32,7 +34,8 @@ def page_nodes(dim: int) -> list[tuple[str, list | None, str]]:
         ("/latentvj/info/shows", [""], "shows to switch to: the built-in ones, then the bundles in --show-dir "
                                       "(WebSocket LISTEN)"),
         ("/latentvj/info/presets", [""], "preset names in --preset-dir (WebSocket LISTEN)"),
-        ("/latentvj/info/input", ["", 0.0], "the audio input's name and its loudness 0..1 (WebSocket LISTEN)"),
+        ("/latentvj/info/input", ["", 0.0], "the audio input's name and its level 0..1 (-60..0 dB RMS) "
+                                             "(WebSocket LISTEN)"),
         ("/latentvj/info/errors", [""], "the last warnings and refusals the daemon logged, oldest first (WebSocket LISTEN)"),
         (PREVIEW, None, "the output as JPEG at up to 15 fps while listened to: frame index (i), wall time in s "
                         "when the frame was made (d), JPEG (b) (WebSocket LISTEN only)"),
@@ -97,8 +100,8 @@ class LiveValues:
             out["/latentvj/status"] = (round(float(fps), 2), round(float(latency_ms), 1) if math.isfinite(latency_ms)
                                        else -1.0, int(dropped))
             out["/latentvj/info/show"] = (e.runtime.name,)
-            loud = float(music[0]) if len(music) else 0.0
-            out["/latentvj/info/input"] = (self.input_name, round(loud, 3))
+            db = float(music[LOUDNESS]) if len(music) else -math.inf  # dB RMS
+            out["/latentvj/info/input"] = (self.input_name, round(min(max((db + METER_DB) / METER_DB, 0.0), 1.0), 3))
             for name, count in zip(EVENTS, e.onset_counts):
                 out[ONSET + name] = (count,)
         if self.preview is not None and self.preview.latest is not None:

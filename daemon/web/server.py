@@ -85,7 +85,7 @@ class Hub:
         while True:
             try:
                 if self.sessions:
-                    self.namespace.refresh()
+                    self.namespace.follow_size()
                     self.values = self.live.collect()
             except Exception:  # noqa: BLE001 - a display glitch must not end the page's updates
                 log.exception("web: gathering values failed")

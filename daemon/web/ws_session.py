@@ -130,7 +130,10 @@ class Session:
 
     def reply_later(self, reply: tuple) -> None:
         """From a control worker thread (a show switch, a preset saved): hand over to the loop."""
-        self.hub.loop.call_soon_threadsafe(self._post, encode(reply[0], tuple(reply[1:])))
+        try:
+            self.hub.loop.call_soon_threadsafe(self._post, encode(reply[0], tuple(reply[1:])))
+        except RuntimeError:  # the server stopped while the work ran: nobody to tell
+            pass
 
     # ---- out --------------------------------------------------------------------------------
     async def write(self) -> None:
