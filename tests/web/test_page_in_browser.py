@@ -67,6 +67,19 @@ def test_watch_and_play_from_the_page(daemon):
         assert page.evaluate("document.getElementById('preview').naturalWidth") > 0
         expect(page.locator("#show")).to_have_text("demo")
 
+        # Freeze (a toggle): the published latent holds still; released, it moves with the music again
+        page.locator('input[data-address="/latentvj/freeze"]').check()
+        time.sleep(0.5)
+        t = time.monotonic()
+        time.sleep(1.0)
+        held = [v for tm, v in listener.latents if tm > t]
+        assert len(held) > 10 and all(v == held[0] for v in held)
+        page.locator('input[data-address="/latentvj/freeze"]').uncheck()
+        time.sleep(0.5)
+        t = time.monotonic()
+        time.sleep(1.0)
+        assert len({v for tm, v in listener.latents if tm > t}) > 5
+
         # Scale to 0: the latent is the biases alone; then bias 3 to 2.0
         page.locator('input[data-address="/latentvj/scale"]').fill("0")
         wait_latent(listener, lambda z: np.abs(z).max() < 1e-3)

@@ -87,6 +87,30 @@ function slider(node, parent, cls = "control", label = null) {
   listen(node.FULL_PATH);
 }
 
+function toggle(node, parent) {
+  const row = document.createElement("div");
+  row.className = "control";
+  const name = Object.assign(document.createElement("span"), { className: "name", title: node.DESCRIPTION || "" });
+  name.textContent = node.FULL_PATH.replace("/latentvj/", "");
+  learnTarget(name, node.FULL_PATH);
+  const box = Object.assign(document.createElement("input"), { type: "checkbox" });
+  box.dataset.address = node.FULL_PATH;
+  box.setAttribute("aria-label", node.FULL_PATH);
+  const w = { movedAt: -Infinity };
+  w.set = (values) => {
+    if (performance.now() - w.movedAt >= HOLD_MS) box.checked = Boolean(values[0]);
+  };
+  box.addEventListener("change", () => {
+    w.movedAt = performance.now();
+    send(node.FULL_PATH, [box.checked ? 1 : 0], "i");
+  });
+  row.append(name, box);
+  parent.append(row);
+  if (node.VALUE) w.set(node.VALUE);
+  widgets.set(node.FULL_PATH, w);
+  listen(node.FULL_PATH);
+}
+
 function button(node, parent) {
   const row = document.createElement("div");
   row.className = "control";
@@ -117,7 +141,9 @@ function build() {
       continue;
     }
     if (!writable(n) && n.ACCESS !== 0) continue;
-    if ((n.TYPE === "f" || n.TYPE === "i") && n.RANGE) slider(n, controls);
+    const r = n.RANGE && n.RANGE[0];
+    if (n.TYPE === "i" && r && r.MIN === 0 && r.MAX === 1) toggle(n, controls);
+    else if ((n.TYPE === "f" || n.TYPE === "i") && n.RANGE) slider(n, controls);
     else if (n.ACCESS === 0 && !n.TYPE && n.FULL_PATH.match(/\/(reset|map\/reload)$/)) button(n, controls);
   }
   for (const [i, d] of [...perDim].sort((a, b) => a[0] - b[0])) {
