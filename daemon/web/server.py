@@ -170,8 +170,8 @@ class WebServer:
         try:
             self.zeroconf = advertise(self.name, self.http, (self.host_info.osc_ip, self.host_info.osc_port))
         except Exception as exc:  # noqa: BLE001 - no multicast on this interface: discovery off, HTTP still there
-            log.warning("OSCQuery: zeroconf advertising failed (%s); clients can still use http://%s:%d/",
-                        exc, *self.http)
+            log.warning("OSCQuery: zeroconf advertising failed (%s%s); clients can still use http://%s:%d/",
+                        type(exc).__name__, f": {exc}" if str(exc) else "", *self.http)
 
     # ---- requests -----------------------------------------------------------------------------
     async def _get(self, request: web.Request) -> web.StreamResponse:
