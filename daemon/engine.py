@@ -31,6 +31,7 @@ from .show.bundle import ShowError
 from .show.heap import give_back_freed_memory
 from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import FramePool, Sink, SinkSet, StreamInfo
+from .sinks.sink_set import route_device_frames
 
 log = logging.getLogger("latentvj.engine")
 
@@ -100,14 +101,12 @@ class LiveEngine:
     def _prepare_decoder(self, rt: ShowRuntime) -> None:
         """--gpu-texture: sinks that take this device's frames get them; the rest get host frames."""
         device = rt.decoder.device.type
-        for sink in self._sink_list:
-            sink.gpu = self.opts.gpu_texture and sink.gpu_device_type == device != "cpu"
-        takers = [s for s in self._sink_list if s.gpu]
-        if self.opts.gpu_texture and not takers:
+        device_frames, host_copy = route_device_frames(self._sink_list, device, self.opts.gpu_texture)
+        if self.opts.gpu_texture and not device_frames:
             log.warning("--gpu-texture: no sink here takes %s frames (Syphon takes mps, Spout takes cuda); "
                         "frames go through host memory", device)
-        if takers:
-            rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=len(takers) < len(self._sink_list))
+        if device_frames:
+            rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=host_copy)
 
     # ---- control from other threads -----------------------------------------------------------
     def switch_show(self, spec: str) -> str:

@@ -26,6 +26,25 @@ class FramePool:
         return self._frames[self._i]
 
 
+def route_device_frames(sinks: list[Sink], device_type: str, gpu_texture: bool) -> tuple[bool, bool]:
+    """--gpu-texture: mark the sinks that get the decoder's device frames; returns (whether the
+    decoder makes device frames, whether it also copies each frame to the host).
+
+    A sink of this device's type (Syphon on mps, Spout on cuda) is a taker. A sink of type "any"
+    (the web preview, which copies the few frames it encodes itself) takes device frames only
+    when a taker makes them anyway, so it never forces a host copy of every frame."""
+    for sink in sinks:
+        sink.gpu = False
+    if not gpu_texture or device_type == "cpu":
+        return False, True
+    takers = [s for s in sinks if s.gpu_device_type == device_type]
+    if not takers:
+        return False, True
+    for sink in sinks:
+        sink.gpu = sink.gpu_device_type in (device_type, "any")
+    return True, any(not s.gpu for s in sinks)
+
+
 class SinkSet:
     def __init__(self, sinks: list[Sink], info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
         self.runners = [SinkRunner(s, info, queue_frames, blocking) for s in sinks]

@@ -28,6 +28,8 @@ class PreviewFrame:
 
 
 class PreviewSink(Sink):
+    gpu_device_type = "any"  # with --gpu-texture, takes device frames and copies only those it encodes
+
     def __init__(self, fps: float = PREVIEW_FPS, max_width: int = MAX_WIDTH, quality: int = QUALITY) -> None:
         super().__init__("web-preview")
         self.period = 1.0 / fps
@@ -41,11 +43,13 @@ class PreviewSink(Sink):
     def describe(self) -> str:
         return "the web page's preview"
 
-    def write_frame(self, frame: np.ndarray, index: int) -> None:
-        """frame: (H, W, 4) uint8 RGBA."""
+    def write_frame(self, frame, index: int) -> None:
+        """frame: (H, W, 4) uint8 RGBA, a numpy array or (with --gpu-texture) a device tensor."""
         now = time.monotonic()
         if self.watchers <= 0 or now < self._next:
             return
+        if not isinstance(frame, np.ndarray):
+            frame = frame.cpu().numpy()  # a device frame: one copy per preview frame, not per output frame
         wall = time.time()
         self._next = max(self._next + self.period, now)
         step = -(-frame.shape[1] // self.max_width)  # ceil: the smallest integer step that fits
