@@ -141,8 +141,10 @@ class Daemon:
             live = LiveValues(self.control, self.engine, self.preview, self.recent_errors,
                               Path(cfg.show_dir).expanduser() if cfg.show_dir else None,
                               str(getattr(self.source, "name", cfg.input)))
-            page = WebPage(live, self.dispatcher, Guard(cfg.web_token, needs_token=not is_loopback(http[0])),
-                           self.preview)
+            # its own dispatcher: the same handlers, but counters and refusal limits apart from UDP's
+            # (the UDP budget is charged by its dispatcher's counts)
+            page = WebPage(live, ControlDispatcher(self.handlers),
+                           Guard(cfg.web_token, needs_token=not is_loopback(http[0])), self.preview)
         namespace = Namespace(self.control, page_nodes if page is not None else None)
         try:
             server = WebServer(http, parse_host_port(cfg.osc_in, "--osc-in"), namespace, page)

@@ -86,6 +86,7 @@ class LiveEngine:
         self.fast_latency = opts.features_latency_ms / 1e3
         self._pending: LatestSlot[ShowRuntime] = LatestSlot()  # loaded on a control thread, installed by the encoder
         self._switch_lock = threading.Lock()
+        self._switches = 0  # switches handed over so far (the newest one's trim waits for it to play)
         self._stop = threading.Event()
         self.done = threading.Event()  # set when a non-looping file has played out
         self._src_frames = 0  # source frames consumed, lost ones included
@@ -127,20 +128,23 @@ class LiveEngine:
             self._switch_lock.release()
         self._prepare_decoder(rt)
         log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
+        self._switches += 1
+        mine = self._switches
         replaced = self._pending.put(rt)
         if replaced is not None:
             log.info("show '%s' was replaced by '%s' before it played", replaced.name, rt.name)
             replaced = None
         name = rt.name
-        self._release_old_show(rt)
+        self._release_old_show(rt, mine)
         return name
 
-    def _release_old_show(self, rt: ShowRuntime) -> None:
-        """Control thread: once the renderer draws with `rt` (or a newer show, or the engine
-        stops), the old show has no references left; give its memory back to the system."""
+    def _release_old_show(self, rt: ShowRuntime, mine: int) -> None:
+        """Control thread: once the renderer draws with `rt`, the old show has no references
+        left; give its memory back to the system. A newer switch (it trims after itself) or the
+        engine stopping ends the wait."""
         end = time.monotonic() + SWAP_WAIT_S
-        while (self.pipeline.runtime is not rt and rt in (self._pending.peek(), self.runtime)
-               and not self._stop.is_set() and time.monotonic() < end):
+        while (self.pipeline.runtime is not rt and self._switches == mine and not self._stop.is_set()
+               and time.monotonic() < end):
             time.sleep(POLL_S * 5)
         if self.pipeline.runtime is rt:
             give_back_freed_memory()

@@ -24,10 +24,6 @@ class LatestSlot(Generic[T]):
             replaced, self._item = self._item, item
         return replaced
 
-    def peek(self) -> T | None:
-        """The item waiting, left in the slot (a racy read: for "is mine still waiting?" checks)."""
-        return self._item
-
     def take(self) -> T | None:
         """The newest item, emptying the slot; None when there is none."""
         if self._item is None:

@@ -136,9 +136,13 @@ def advertise(name: str, http: tuple[str, int], osc: tuple[str, int]):
 
     host, port = http
     zc = Zeroconf(interfaces=[host]) if host not in ("", "0.0.0.0", "::") else Zeroconf()
-    for kind, p in (("_oscjson._tcp.local.", port), ("_osc._udp.local.", osc[1])):
-        zc.register_service(ServiceInfo(
-            kind, f"{name}.{kind}", p, properties={"txtvers": "1"},
-            server=f"{name}.local.", parsed_addresses=[osc[0]]))
+    try:
+        for kind, p in (("_oscjson._tcp.local.", port), ("_osc._udp.local.", osc[1])):
+            zc.register_service(ServiceInfo(
+                kind, f"{name}.{kind}", p, properties={"txtvers": "1"},
+                server=f"{name}.local.", parsed_addresses=[osc[0]]))
+    except Exception:
+        zc.close()  # its threads and sockets; the caller logs why
+        raise
     log.info("OSCQuery: advertised as %s (_oscjson._tcp, _osc._udp)", name)
     return zc

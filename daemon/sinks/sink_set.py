@@ -33,16 +33,11 @@ def route_device_frames(sinks: list[Sink], device_type: str, gpu_texture: bool) 
     A sink of this device's type (Syphon on mps, Spout on cuda) is a taker. A sink of type "any"
     (the web preview, which copies the few frames it encodes itself) takes device frames only
     when a taker makes them anyway, so it never forces a host copy of every frame."""
+    on = gpu_texture and device_type != "cpu" and any(s.gpu_device_type == device_type for s in sinks)
+    # each flag is set once (the renderer may be reading them): never a pass through all-False
     for sink in sinks:
-        sink.gpu = False
-    if not gpu_texture or device_type == "cpu":
-        return False, True
-    takers = [s for s in sinks if s.gpu_device_type == device_type]
-    if not takers:
-        return False, True
-    for sink in sinks:
-        sink.gpu = sink.gpu_device_type in (device_type, "any")
-    return True, any(not s.gpu for s in sinks)
+        sink.gpu = on and sink.gpu_device_type in (device_type, "any")
+    return on, (not on) or any(not s.gpu for s in sinks)
 
 
 class SinkSet:

@@ -22,6 +22,7 @@ from pathlib import Path
 from aiohttp import web
 from pythonoscquery.shared.osc_host_info import OSCHostInfo
 
+from ..control.log_limits import ErrorLog
 from ..control.osc_server import ControlDispatcher
 from ..control.oscquery import Namespace, advertise
 from .guard import Guard
@@ -60,6 +61,8 @@ class Hub:
         self.values: dict[str, tuple] = {}
         self.sessions: set[Session] = set()
         self.too_fast = 0
+        self.opening = 0  # WebSocket handshakes under way (they count towards MAX_CLIENTS)
+        self.errors = ErrorLog(log)
         self._cache: dict[str, tuple[tuple, bytes]] = {}
         self._tick = loop.create_future()
 
@@ -87,8 +90,8 @@ class Hub:
                 if self.sessions:
                     self.namespace.follow_size()
                     self.values = self.live.collect()
-            except Exception:  # noqa: BLE001 - a display glitch must not end the page's updates
-                log.exception("web: gathering values failed")
+            except Exception as exc:  # noqa: BLE001 - a display glitch must not end the page's updates
+                self.errors.report(exc, "web: gathering values failed")
             tick, self._tick = self._tick, self.loop.create_future()
             if not tick.done():
                 tick.set_result(None)
@@ -203,10 +206,14 @@ class WebServer:
         if why is not None:
             log.warning("web: WebSocket from %s refused: %s", request.remote, why)
             return web.Response(status=403, text=f"refused: {why}\n")
-        if len(hub.sessions) >= MAX_CLIENTS:
+        if len(hub.sessions) + hub.opening >= MAX_CLIENTS:
             return web.Response(status=503, text=f"refused: {MAX_CLIENTS} clients already connected\n")
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=10.0, compress=False)
-        await ws.prepare(request)
+        hub.opening += 1
+        try:
+            await ws.prepare(request)
+        finally:
+            hub.opening -= 1
         peer = request.transport.get_extra_info("peername") or ("?", 0)
         session = Session(hub, ws, (str(peer[0]), int(peer[1])))
         hub.sessions.add(session)

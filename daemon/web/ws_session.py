@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from ..control.osc_packet_check import BUNDLE, MAX_ADDRESS, PacketError, check_packet
 from ..control.vocabulary import ERROR_ADDRESS
 from .live_values import ONSET, PREVIEW
 
@@ -32,7 +33,16 @@ MAX_PER_S = 200.0  # messages a second from one client (a page sends a fader at 
 BURST = 100.0
 REFUSAL_EVERY_S = 1.0  # at most one "too fast" reply a second
 OUTBOX = 64  # replies waiting to be sent to a client; more are dropped (the client is not reading)
-MAX_LISTENS = 4096
+MAX_LISTENS = 1024  # addresses one client may listen to (each at most MAX_ADDRESS bytes)
+
+
+def _utf8(text: str) -> str:
+    """A file name that is not UTF-8 reaches Python with lone surrogates, which OSC cannot carry:
+    its undecodable bytes become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that did not come from the file system
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def encode(address: str, args: tuple) -> bytes:
@@ -41,7 +51,7 @@ def encode(address: str, args: tuple) -> bytes:
         if isinstance(a, float) and address == PREVIEW:
             b.add_arg(a, OscMessageBuilder.ARG_TYPE_DOUBLE)  # wall time: a float32 cannot hold it
         else:
-            b.add_arg(a)
+            b.add_arg(_utf8(a) if isinstance(a, str) else a)
     return b.build().dgram
 
 
@@ -65,7 +75,7 @@ class Session:
         async for msg in self.ws:
             if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                 break
-            if not self._budget():
+            if not self._budget(1 if msg.type == WSMsgType.TEXT else self._cost(msg.data)):
                 continue
             if msg.type == WSMsgType.TEXT:
                 self._command(msg.data)
@@ -73,19 +83,29 @@ class Session:
                 for reply in self.hub.dispatcher.call_handlers_for_packet(msg.data, self.peer, self.reply_later):
                     self._post(encode(reply[0], tuple(reply[1:])))
 
-    def _budget(self) -> bool:
+    @staticmethod
+    def _cost(data: bytes) -> int:
+        """A bundle costs each message it holds (a 64 KB bundle holds two thousand)."""
+        if not data.startswith(BUNDLE):
+            return 1
+        try:
+            return max(1, check_packet(data))
+        except PacketError:
+            return 1  # the dispatcher refuses it, with the reason
+
+    def _budget(self, cost: int) -> bool:
         now = time.monotonic()
         self.tokens = min(BURST, self.tokens + (now - self.refill_at) * MAX_PER_S)
         self.refill_at = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
         self.too_fast += 1
         self.hub.too_fast += 1
         if now - self.refused_at >= REFUSAL_EVERY_S:
             self.refused_at = now
-            why = (f"web: more than {MAX_PER_S:.0f} messages a second from {self.peer[0]}:{self.peer[1]}; "
-                   f"{self.too_fast} refused so far")
+            why = (f"web: more than {MAX_PER_S:.0f} messages a second (or {BURST:.0f} at once; a bundle counts each) "
+                   f"from {self.peer[0]}:{self.peer[1]}; {self.too_fast} refused so far")
             log.warning("%s", why)
             self._post(encode(ERROR_ADDRESS, (why,)))
         return False
@@ -94,11 +114,12 @@ class Session:
         try:
             cmd = json.loads(text)
             name, path = cmd["COMMAND"], cmd["DATA"]
-            if not isinstance(name, str) or not isinstance(path, str) or not path.startswith("/"):
+            if not isinstance(name, str) or not isinstance(path, str) or not path.startswith("/") \
+                    or len(path.encode("utf-8", "replace")) > MAX_ADDRESS:
                 raise ValueError
         except (ValueError, KeyError, TypeError):
-            self._refuse(f"expected {{\"COMMAND\": \"LISTEN\" or \"IGNORE\", \"DATA\": \"/address\"}}, "
-                         f"got {text[:80]!r}")
+            self._refuse(f"expected {{\"COMMAND\": \"LISTEN\" or \"IGNORE\", \"DATA\": \"/address\"}} "
+                         f"(an address of at most {MAX_ADDRESS} bytes), got {text[:80]!r}")
             return
         if name == "LISTEN":
             if len(self.listening) >= MAX_LISTENS:
@@ -141,6 +162,9 @@ class Session:
             await self._write()
         except ConnectionError:  # the client went away mid-send: read() ends the session
             pass
+        except Exception as exc:  # noqa: BLE001 - a bug must not leave a page "live" with nothing coming
+            self.hub.errors.report(exc, "web: sending to a page failed; closing its socket")
+            await self.ws.close()
 
     async def _write(self) -> None:
         while not self.ws.closed:

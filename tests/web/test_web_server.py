@@ -1,5 +1,6 @@
 """OSCQuery's WebSocket with a plain client (the websockets package), on a real loopback port."""
 import json
+import os
 import socket
 import time
 import urllib.error
@@ -7,6 +8,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from websockets.exceptions import InvalidStatus
@@ -201,3 +203,42 @@ def test_a_foreign_origin_a_rebinding_host_and_a_missing_token_are_refused(tmp_p
     finally:
         server.stop()
         handlers.stop()
+
+
+def bundle(*messages):
+    b = OscBundleBuilder(IMMEDIATELY)
+    for m in messages:
+        b.add_content(m)
+    return b.build().dgram
+
+
+def test_a_bundle_costs_each_message_it_holds(web):
+    control, url, _, server = web
+    with connect(url) as ws:
+        many = [OscMessageBuilder(address="/latentvj/bias/0") for _ in range(150)]
+        for k, m in enumerate(many):
+            m.add_arg(k / 1000)
+        ws.send(bundle(*(m.build() for m in many)))  # more than a client may send at once
+        until(ws, is_osc("/latentvj/error", lambda a: "a bundle counts each" in a[0]))
+        assert control.snapshot().biases[0] == 0.0 and server.page.dispatcher.received == 0
+        time.sleep(0.6)  # the budget refills
+        few = OscMessageBuilder(address="/latentvj/bias/0")
+        few.add_arg(0.25)
+        ws.send(bundle(few.build()))
+        ws.send(osc("/latentvj/ping"))
+        until(ws, is_osc("/latentvj/pong"))
+        assert control.snapshot().biases[0] == pytest.approx(0.25)
+
+
+def test_a_long_listen_path_is_refused_and_names_that_are_not_utf8_do_not_stop_the_page(web, tmp_path):
+    control, url, _, _ = web
+    with connect(url) as ws:
+        listen(ws, "/" + "x" * 300)
+        until(ws, is_osc("/latentvj/error", lambda a: "at most 256 bytes" in a[0]))
+        (tmp_path / "presets").mkdir()
+        os.close(os.open(os.fsencode(tmp_path / "presets") + b"/caf\xe9.toml", os.O_CREAT | os.O_WRONLY))
+        listen(ws, "/latentvj/info/presets")
+        listen(ws, "/latentvj/scale")
+        until(ws, is_osc("/latentvj/info/presets", lambda a: a == ["caf\ufffd"]), timeout=5)
+        control.set_scale(0.5)
+        until(ws, is_osc("/latentvj/scale", lambda a: a == [0.5]))

@@ -160,10 +160,13 @@ async function loadTree() {
 }
 
 // ---- what the daemon sends -------------------------------------------------------------------
-let previewUrl = null;
+let shownUrl = null; // the JPEG on screen
+let loadingUrl = null; // the one being decoded; a newer frame replaces it
 function showPreview([index, wall, jpeg]) {
   const url = URL.createObjectURL(new Blob([jpeg], { type: "image/jpeg" }));
   const img = $("preview");
+  if (loadingUrl) URL.revokeObjectURL(loadingUrl); // superseded before it loaded
+  loadingUrl = url;
   img.onload = () => {
     const delay = Date.now() - wall * 1000;
     stats.previewFrames += 1;
@@ -171,8 +174,13 @@ function showPreview([index, wall, jpeg]) {
     stats.delays.push(delay);
     if (stats.delays.length > 1000) stats.delays.shift();
     $("preview-info").textContent = `frame ${index} · ${delay.toFixed(0)} ms behind`;
-    if (previewUrl) URL.revokeObjectURL(previewUrl);
-    previewUrl = url;
+    if (shownUrl) URL.revokeObjectURL(shownUrl);
+    shownUrl = url;
+    loadingUrl = null;
+  };
+  img.onerror = () => {
+    URL.revokeObjectURL(url);
+    if (loadingUrl === url) loadingUrl = null;
   };
   img.src = url;
 }

@@ -1,5 +1,6 @@
 // OSC 1.0 messages to and from ArrayBuffers: what the daemon's WebSocket carries (binary frames).
-// Types: i (int32), f (float32), d (float64), s (string), b (blob), T, F, N.
+// encode: i (int32), f (float32), d (float64), s (string), what the page sends.
+// decode: those, and b (blob), T, F, N, what the daemon sends.
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -18,6 +19,7 @@ export function encode(address, args = [], types = null) {
   const parts = [str(address), str("," + types)];
   args.forEach((a, k) => {
     const t = types[k];
+    if (!"ifds".includes(t) || t.length !== 1) throw new Error(`OSC type ${t} cannot be sent from the page`);
     if (t === "s") { parts.push(str(a)); return; }
     const b = new DataView(new ArrayBuffer(t === "d" ? 8 : 4));
     if (t === "i") b.setInt32(0, a);
