@@ -117,7 +117,7 @@ class Session:
             if not isinstance(name, str) or not isinstance(path, str) or not path.startswith("/") \
                     or len(path.encode("utf-8", "replace")) > MAX_ADDRESS:
                 raise ValueError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[..." 60,000 deep
             self._refuse(f"expected {{\"COMMAND\": \"LISTEN\" or \"IGNORE\", \"DATA\": \"/address\"}} "
                          f"(an address of at most {MAX_ADDRESS} bytes), got {text[:80]!r}")
             return

@@ -147,6 +147,8 @@ def test_bad_input_is_refused_with_a_reason_and_the_server_goes_on(web):
     with connect(url) as ws:
         ws.send("{not json")
         until(ws, is_osc("/latentvj/error", lambda a: "COMMAND" in a[0]))
+        ws.send("[" * 60000)  # deeper than Python's recursion limit
+        until(ws, is_osc("/latentvj/error", lambda a: "COMMAND" in a[0]))
         ws.send(json.dumps({"COMMAND": "SUBSCRIBE", "DATA": "/x"}))
         until(ws, is_osc("/latentvj/error", lambda a: "unknown COMMAND" in a[0]))
         ws.send(b"\x00\xff garbage \x13")
