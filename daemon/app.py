@@ -32,10 +32,11 @@ from .show.device import pick_device
 from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import default_sinks, make_sink
 from .web.guard import Guard
+from .web.hub import WebPage
 from .web.live_values import LiveValues, page_nodes
 from .web.preview import PreviewSink
 from .web.recent_errors import RecentErrors
-from .web.server import WebPage, WebServer
+from .web.server import WebServer
 
 log = logging.getLogger("latentvj")
 DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"

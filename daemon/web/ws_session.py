@@ -15,17 +15,14 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ..control.osc_packet_check import BUNDLE, MAX_ADDRESS, PacketError, check_packet
 from ..control.vocabulary import ERROR_ADDRESS
+from .hub import Hub
 from .live_values import ONSET, PREVIEW
-
-if TYPE_CHECKING:
-    from .server import Hub
+from .osc_encode import encode
 
 log = logging.getLogger("latentvj.web")
 
@@ -36,27 +33,8 @@ OUTBOX = 64  # replies waiting to be sent to a client; more are dropped (the cli
 MAX_LISTENS = 1024  # addresses one client may listen to (each at most MAX_ADDRESS bytes)
 
 
-def _utf8(text: str) -> str:
-    """A file name that is not UTF-8 reaches Python with lone surrogates, which OSC cannot carry:
-    its undecodable bytes become U+FFFD."""
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:  # a surrogate that did not come from the file system
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def encode(address: str, args: tuple) -> bytes:
-    b = OscMessageBuilder(address=address)
-    for a in args:
-        if isinstance(a, float) and address == PREVIEW:
-            b.add_arg(a, OscMessageBuilder.ARG_TYPE_DOUBLE)  # wall time: a float32 cannot hold it
-        else:
-            b.add_arg(_utf8(a) if isinstance(a, str) else a)
-    return b.build().dgram
-
-
 class Session:
-    def __init__(self, hub: "Hub", ws: web.WebSocketResponse, peer: tuple[str, int]) -> None:
+    def __init__(self, hub: Hub, ws: web.WebSocketResponse, peer: tuple[str, int]) -> None:
         self.hub = hub
         self.ws = ws
         self.peer = peer

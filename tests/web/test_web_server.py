@@ -19,9 +19,10 @@ from latentvj.daemon.control.oscquery import Namespace
 from latentvj.daemon.control.state import Control
 from latentvj.daemon.control.vocabulary import ControlHandlers
 from latentvj.daemon.web.guard import Guard
+from latentvj.daemon.web.hub import WebPage
 from latentvj.daemon.web.live_values import LiveValues, page_nodes
 from latentvj.daemon.web.preview import PreviewSink
-from latentvj.daemon.web.server import WebPage, WebServer
+from latentvj.daemon.web.server import WebServer
 from latentvj.daemon.web.ws_session import MAX_PER_S
 
 
