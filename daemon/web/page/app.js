@@ -49,66 +49,52 @@ function learnTarget(el, address) {
   });
 }
 
+// One address's control: `input` shows the daemon's value (show) and sends the performer's
+// (read) on `event`; returns the name label, which MIDI learn taps.
+function bind(node, parent, row, label, input, event, show, read, type) {
+  const name = Object.assign(document.createElement("span"), { className: "name", textContent: label,
+                                                               title: `${node.FULL_PATH}: ${node.DESCRIPTION || ""}` });
+  learnTarget(name, node.FULL_PATH);
+  input.dataset.address = node.FULL_PATH;
+  input.setAttribute("aria-label", node.FULL_PATH);
+  const w = { movedAt: -Infinity };
+  w.set = (values) => {
+    if (performance.now() - w.movedAt >= HOLD_MS) show(values[0]);
+  };
+  input.addEventListener(event, () => {
+    w.movedAt = performance.now();
+    send(node.FULL_PATH, [read()], type);
+  });
+  parent.append(row);
+  if (node.VALUE) w.set(node.VALUE);
+  widgets.set(node.FULL_PATH, w);
+  listen(node.FULL_PATH);
+  return name;
+}
+
 function slider(node, parent, cls = "control", label = null) {
   const range = (node.RANGE && node.RANGE[0]) || { MIN: 0, MAX: 1 };
   const isInt = node.TYPE === "i";
-  const row = document.createElement("div");
-  row.className = cls;
-  const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = label ?? node.FULL_PATH.replace("/latentvj/", "");
-  name.title = `${node.FULL_PATH}: ${node.DESCRIPTION || ""}`;
-  learnTarget(name, node.FULL_PATH);
-  const input = document.createElement("input");
-  input.type = "range";
+  const row = Object.assign(document.createElement("div"), { className: cls });
+  const input = Object.assign(document.createElement("input"), { type: "range" });
   input.min = range.MIN;
   input.max = range.MAX;
   input.step = isInt ? 1 : (range.MAX - range.MIN) / 400;
-  input.setAttribute("aria-label", node.FULL_PATH);
-  input.dataset.address = node.FULL_PATH;
   const out = document.createElement("output");
-  const w = { movedAt: -Infinity };
-  w.set = (values) => {
-    if (performance.now() - w.movedAt < HOLD_MS) return;
-    input.value = values[0];
-    out.textContent = isInt ? String(values[0]) : fmt(values[0]);
-  };
-  input.addEventListener("input", () => {
-    w.movedAt = performance.now();
-    const v = Number(input.value);
-    out.textContent = isInt ? String(v) : fmt(v);
-    send(node.FULL_PATH, [v], isInt ? "i" : "f");
-  });
+  const shown = (v) => (out.textContent = isInt ? String(v) : fmt(v));
+  const name = bind(node, parent, row, label ?? node.FULL_PATH.replace("/latentvj/", ""), input, "input",
+                    (v) => { input.value = v; shown(v); },
+                    () => { const v = Number(input.value); shown(v); return v; }, isInt ? "i" : "f");
   if (cls === "dim") row.append(input, name);
   else row.append(name, input, out);
-  parent.append(row);
-  if (node.VALUE) w.set(node.VALUE);
-  widgets.set(node.FULL_PATH, w);
-  listen(node.FULL_PATH);
 }
 
 function toggle(node, parent) {
-  const row = document.createElement("div");
-  row.className = "control";
-  const name = Object.assign(document.createElement("span"), { className: "name", title: node.DESCRIPTION || "" });
-  name.textContent = node.FULL_PATH.replace("/latentvj/", "");
-  learnTarget(name, node.FULL_PATH);
+  const row = Object.assign(document.createElement("div"), { className: "control" });
   const box = Object.assign(document.createElement("input"), { type: "checkbox" });
-  box.dataset.address = node.FULL_PATH;
-  box.setAttribute("aria-label", node.FULL_PATH);
-  const w = { movedAt: -Infinity };
-  w.set = (values) => {
-    if (performance.now() - w.movedAt >= HOLD_MS) box.checked = Boolean(values[0]);
-  };
-  box.addEventListener("change", () => {
-    w.movedAt = performance.now();
-    send(node.FULL_PATH, [box.checked ? 1 : 0], "i");
-  });
+  const name = bind(node, parent, row, node.FULL_PATH.replace("/latentvj/", ""), box, "change",
+                    (v) => { box.checked = Boolean(v); }, () => (box.checked ? 1 : 0), "i");
   row.append(name, box);
-  parent.append(row);
-  if (node.VALUE) w.set(node.VALUE);
-  widgets.set(node.FULL_PATH, w);
-  listen(node.FULL_PATH);
 }
 
 function button(node, parent) {
