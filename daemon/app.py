@@ -93,7 +93,6 @@ class Daemon:
         if cfg.midi:
             midi_map = load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, [])
             self.midi = MidiInput(cfg.midi, midi_map, self.handlers.handle)
-        self.dispatcher = ControlDispatcher(self.handlers)
         self.server = self._control_server()
         self.web: WebServer | None = None
         self.recent_errors: RecentErrors | None = None
@@ -101,7 +100,7 @@ class Daemon:
     def _control_server(self) -> ControlServer:
         host, port = parse_host_port(self.cfg.osc_in, "--osc-in")
         try:
-            return ControlServer((host, port), self.dispatcher, allow=self.cfg.osc_allow or None)
+            return ControlServer((host, port), ControlDispatcher(self.handlers), allow=self.cfg.osc_allow or None)
         except OSError as exc:
             raise ConfigError(f"--osc-in {self.cfg.osc_in}: cannot listen ({exc.strerror}); "
                               "is another daemon running?") from exc

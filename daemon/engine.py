@@ -133,7 +133,7 @@ class LiveEngine:
         replaced = self._pending.put(rt)
         if replaced is not None:
             log.info("show '%s' was replaced by '%s' before it played", replaced.name, rt.name)
-            replaced = None
+            replaced = None  # our last reference to it: freed before the trim
         name = rt.name
         self._release_old_show(rt, mine)
         return name

@@ -19,7 +19,7 @@ from pythonoscquery.shared.osc_path_node import OSCPathNode
 from pythonoscquery.shared.oscquery_spec import OSCQueryAttribute
 
 from .osc_out import published
-from .state import Control
+from .state import Control, ControlValues
 from .vocabulary import ADDRESSES, RANGES
 
 log = logging.getLogger("latentvj.oscquery")
@@ -65,6 +65,18 @@ def address_space(dim: int, extra: list | None = None) -> OSCAddressSpace:
     return space
 
 
+def control_values(v: ControlValues) -> dict[str, tuple]:
+    """Every control address with its current arguments (what OSCQuery's VALUE and the page show)."""
+    out: dict[str, tuple] = {
+        "/latentvj/scale": (v.scale,), "/latentvj/smooth": (v.smooth,), "/latentvj/freeze": (int(v.freeze),),
+        "/latentvj/noise": (v.noise,), "/latentvj/permute": tuple(int(p) for p in v.permutation),
+    }
+    for i in range(v.dim):
+        out[f"/latentvj/scale/{i}"] = (float(v.scales[i]),)
+        out[f"/latentvj/bias/{i}"] = (float(v.biases[i]),)
+    return out
+
+
 VALUE_QUERIES = ("HOST_INFO", "FULL_PATH", "CONTENTS", "TYPE", "VALUE", "ACCESS", "RANGE", "DESCRIPTION")
 
 
@@ -94,19 +106,13 @@ class Namespace:
 
     def refresh(self) -> None:
         """Current values into the tree."""
+        self.follow_size()
         v = self.control.snapshot()
-        if v.dim != self.dim:
-            self.dim, self.space = v.dim, self._build(v.dim)
-            self.version += 1
-        values = {"/latentvj/scale": v.scale, "/latentvj/smooth": v.smooth, "/latentvj/freeze": int(v.freeze),
-                  "/latentvj/noise": v.noise, "/latentvj/permute": v.permutation.tolist()}
-        for i in range(v.dim):
-            values[f"/latentvj/scale/{i}"] = float(v.scales[i])
-            values[f"/latentvj/bias/{i}"] = float(v.biases[i])
+        if v.dim != self.dim:  # the size changed between the two reads: the next GET has it
+            return
         with self.space.lock:
-            for address, value in values.items():
-                node = self.space.find_node(address)
-                node.attributes[OSCQueryAttribute.VALUE] = value if isinstance(value, list) else [value]
+            for address, value in control_values(v).items():
+                self.space.find_node(address).attributes[OSCQueryAttribute.VALUE] = list(value)
 
     def answer(self, path: str, query: list[str], host_info: OSCHostInfo) -> tuple[int, str]:
         """An OSCQuery GET: (HTTP status, JSON text), as the proposal and python-oscquery's handler

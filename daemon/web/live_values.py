@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..audio.music_analysis import EVENTS, STREAM_NAMES
 from ..audio.music_features import MUSIC_FEATURE_NAMES
+from ..control.oscquery import control_values
 from ..control.state import Control
 from ..show.bundle import BUILTIN_DIR, MANIFEST
 from .preview import PreviewSink
@@ -73,14 +74,7 @@ class LiveValues:
 
     def collect(self) -> dict[str, tuple]:
         """address -> arguments; onsets as (count,), which clients turn into argument-less events."""
-        v = self.control.snapshot()
-        out: dict[str, tuple] = {
-            "/latentvj/scale": (v.scale,), "/latentvj/smooth": (v.smooth,), "/latentvj/freeze": (int(v.freeze),),
-            "/latentvj/noise": (v.noise,), "/latentvj/permute": tuple(int(p) for p in v.permutation),
-        }
-        for i in range(v.dim):
-            out[f"/latentvj/scale/{i}"] = (float(v.scales[i]),)
-            out[f"/latentvj/bias/{i}"] = (float(v.biases[i]),)
+        out = control_values(self.control.snapshot())
         now = time.monotonic()
         if now - self._listed_at >= LIST_EVERY_S:
             self._listed_at = now

@@ -51,7 +51,7 @@ class WebServer:
         self.http = self._sock.getsockname()[:2]
         self.hub: Hub | None = None
         self.zeroconf = None
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # made on the server's thread, by start
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._announcer: threading.Thread | None = None
@@ -73,6 +73,7 @@ class WebServer:
             self._announcer.start()
 
     def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
         app = web.Application(client_max_size=MAX_MESSAGE)
         app.router.add_get("/{path:.*}", self._get)
@@ -100,7 +101,7 @@ class WebServer:
         if self.zeroconf is not None:
             self.zeroconf.unregister_all_services()
             self.zeroconf.close()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10.0)
         self._sock.close()
