@@ -185,18 +185,19 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
 
 
-def _plugin_verbs(sub, argv: list[str]) -> None:
-    """Verbs other packages add (training's dataset, train, export, eval) through the
-    `latentvj.commands` entry points. A plugin is imported only when its verb is asked for, so
-    `latentvj run` never loads training code."""
+def _plugin_verbs(sub, argv: list[str], group: str = "latentvj.commands", under: tuple[str, ...] = ()) -> None:
+    """Verbs other packages add (training's dataset, train, export, eval; `show make` in the
+    `latentvj.show_commands` group, `under` ("show",)) through entry points. A plugin is imported
+    only when its verb is asked for, so `latentvj run` never loads training code."""
     from importlib.metadata import entry_points
 
-    wanted = next((a for a in argv if not a.startswith("-")), None)
-    for ep in entry_points(group="latentvj.commands"):
+    words = [a for a in argv if not a.startswith("-")]
+    wanted = words[len(under)] if len(words) > len(under) and tuple(words[: len(under)]) == under else None
+    for ep in entry_points(group=group):
         if ep.name == wanted:
             ep.load()(sub)
         else:
-            sub.add_parser(ep.name, help=f"(training) see `latentvj {ep.name} --help`")
+            sub.add_parser(ep.name, help=f"(training) see `latentvj {' '.join((*under, ep.name))} --help`")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -279,6 +280,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sheet.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="default auto")
     sheet.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sheet.set_defaults(func=cmd_show)
+    _plugin_verbs(ssub, sys.argv[1:] if argv is None else argv, "latentvj.show_commands", ("show",))
 
     dev = sub.add_parser("devices", help="list audio inputs")
     dev.set_defaults(func=cmd_devices)

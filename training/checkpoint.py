@@ -5,7 +5,10 @@ weights, as nanoGPT's does, so evaluate and export need this module and models.p
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import torch
@@ -22,6 +25,36 @@ from .models import build_model
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_S = 300.0  # also checkpoint after this much wall time, whatever ckpt_every says: a kill loses
 # at most five minutes, even when the run is shorter than ckpt_every steps
+
+
+class StopRequests:
+    """Ctrl-C or a plain `kill` during training: noted, so the loop can finish its step, save a
+    checkpoint and stop (a step cut in half cannot be resumed exactly). A second one stops at once.
+    Outside the main thread (where signals cannot be caught) it never asks."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._old: dict[int, Any] = {}
+
+    def _note(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def __enter__(self) -> StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+def ignore_interrupts(worker: int) -> None:
+    """DataLoader workers leave Ctrl-C to the training loop, which stops cleanly (StopRequests)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def save_atomic(obj: Any, path: Path) -> None:

@@ -55,7 +55,9 @@ def add_dataset(sub) -> None:
     ds = p.add_subparsers(dest="dataset_cmd", required=True)
     b = ds.add_parser("build", help="decode videos, encode their audio, align latents to frames")
     b.add_argument("videos", nargs="+", type=Path, help="video files or folders of them")
-    b.add_argument("--encoder", required=True, type=Path, help="the RAVE streaming export the show will use")
+    b.add_argument("--encoder", type=Path, help="the RAVE streaming export the show will use (left out: no RAVE "
+                   "columns, for shows that read the music stream alone; the built-in demo's is "
+                   "daemon/show/builtin/demo/encoder.ts)")
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--size", type=int, default=256, help="square frame size (default 256)")
     b.add_argument("--fps", type=float, default=30.0)
@@ -63,6 +65,49 @@ def add_dataset(sub) -> None:
     b.add_argument("--heldout-every", type=int, default=10, help="hold out one segment in this many")
     b.add_argument("--device", default="cpu", help="where the encoder runs (default cpu)")
     b.set_defaults(func=_guard(cmd_dataset_build))
+
+
+# ---- show make -------------------------------------------------------------------------------
+def cmd_show_make(args: argparse.Namespace) -> int:
+    from .show_make import MakeOptions, make_show
+
+    opts = MakeOptions(size=args.size, steps=args.steps, minutes=args.minutes, device=args.device,
+                       encoder=args.encoder, conditioning=args.conditioning, config=args.config, name=args.name,
+                       work=args.work)
+    try:
+        r = make_show(args.videos, args.out, opts, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("\nlatentvj show make: stopped; the same command continues where it stopped", file=sys.stderr)
+        return 130
+    from .evaluate import format_metrics
+
+    print(f"show {r['bundle']}: {r['steps']} steps at {r['settings']['size']}x{r['settings']['size']}\n  "
+          f"{format_metrics(r['metrics'])}")
+    print(f"  sheet:  {r['sheet']}\n  scores: {r['scores']}\n  work:   {r['work']} (delete it once you are happy)")
+    print(f"play it:  latentvj run --show {r['bundle']}")
+    return 0
+
+
+def add_show_make(sub) -> None:
+    m = sub.add_parser("make", help="(training) music videos -> a show bundle in one command: dataset, training, "
+                       "export, sheet, scores; run it again to continue after a stop")
+    m.add_argument("videos", nargs="+", type=Path, help="video files with their soundtrack, or folders of them")
+    m.add_argument("--out", required=True, type=Path, help="the show bundle to write, e.g. shows/NAME (its work "
+                   "folder is NAME.make beside it)")
+    m.add_argument("--size", type=int, help="square frame size (default 128 on a CPU, 256 on a GPU)")
+    budget = m.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="training steps (default 5000)")
+    budget.add_argument("--minutes", type=float, help="training time budget: steps are fitted to it on this machine")
+    m.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when there is one)")
+    m.add_argument("--encoder", type=Path, help="a RAVE streaming export (default: the built-in demo's)")
+    m.add_argument("--conditioning", default="rave,music",
+                   help="streams the show reads (default rave,music; 'music' needs no RAVE)")
+    m.add_argument("--config", type=Path, help="a TOML file of training settings over the recipe's "
+                   "(see train_config.py)")
+    m.add_argument("--name", help="the show's name (default: the --out folder's)")
+    m.add_argument("--work", type=Path, help="work folder (default: OUT.make beside the bundle)")
+    m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    m.set_defaults(func=_guard(cmd_show_make))
 
 
 # ---- train -----------------------------------------------------------------------------------
@@ -93,7 +138,7 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         cfg.data = str(args.data)
     else:
         cfg = TrainConfig()
-        if show:  # the film project's mode reads the music features alone
+        if show:  # `train vae` reads the music features alone
             apply(cfg, {**SHOW_DEFAULTS, **({"conditioning": "music"} if args.train_cmd == "vae" else {})},
                   f"train {args.train_cmd} defaults")
         if args.config:
@@ -129,9 +174,10 @@ def add_train(sub) -> None:
     p = sub.add_parser("train", help="(training) train an image show, a decoder or a RAVE model")
     ts = p.add_subparsers(dest="train_cmd", required=True)
     for name, help_ in (("show", "image model on the frames, then the audio mapping into its latent (sharp)"),
-                        ("vae", "the same on the music features alone (the film project; export --mapping "
-                                "direct for loudness alone)"),
-                        ("decoder", "latent -> image regression decoder (ours or the baseline, for comparison)")):
+                        ("vae", "the same on the music features alone, no RAVE (export --mapping direct: "
+                                "loudness alone moves the picture's largest direction, the footage plays the rest)"),
+                        ("decoder", "latent -> image regression decoder (ours, or the baseline: a plain "
+                                     "pixel-loss decoder, for comparison)")):
         t = ts.add_parser(name, help=help_)
         t.add_argument("data", type=Path)
         t.add_argument("--out", required=True, type=Path, help="run folder (checkpoint, config, TensorBoard)")
@@ -188,8 +234,8 @@ def add_export(sub) -> None:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--name")
     p.add_argument("--mapping", choices=["fitted", "direct"], default="fitted",
-                   help="image shows: the trained mapping, or the film project's mode (loudness moves latent "
-                        "dimension 0, the footage the rest)")
+                   help="image shows: the trained mapping (default), or direct: loudness alone moves latent "
+                        "dimension 0, the footage plays the rest")
     p.set_defaults(func=_guard(cmd_export))
 
 
@@ -216,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     for add in (add_dataset, add_train, add_export, add_eval):
         add(sub)
+    show = sub.add_parser("show", help="(training) show make")
+    add_show_make(show.add_subparsers(dest="show_cmd", required=True))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     return args.func(args)

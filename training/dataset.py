@@ -115,6 +115,9 @@ class FrameDataset:
     def conditioning(self, kinds: list[str], music_names: tuple[str, ...] | None = None, rave_window: int = 1,
                      music_window: int = 1) -> Conditioning:
         """The conditioning a model trained here takes, with this dataset's training-frame stats."""
+        if "rave" in kinds and self.latent_dim == 0:
+            raise DatasetError(f"{self.root}: built without a RAVE encoder, so a show on it cannot read the 'rave' "
+                               "stream; train with --conditioning music, or rebuild it with --encoder")
         streams = []
         try:
             for kind in kinds:
@@ -149,6 +152,12 @@ class FrameDataset:
         """(B,) -> (B, size, size, 3) uint8."""
         item, local = self._locate(idx)
         return np.stack([self._frames[i][j] for i, j in zip(item, local)])
+
+    def item_frames(self, i: int) -> np.ndarray:
+        """Item i's (frames, size, size, 3) uint8 as a memory map: a whole video without loading it."""
+        if self._frames is None:
+            self._open()
+        return self._frames[i]
 
     def segments(self, idx: np.ndarray) -> list[np.ndarray]:
         """Split sorted indices into runs of consecutive frames within one video (for flicker)."""

@@ -7,6 +7,10 @@ Layout of DATA:
                                   [raw RAVE z | built-in features | music stream row]
     items/<key>/item.toml         written last: the item is finished (source and encoder identity)
 
+Without a RAVE export (`--encoder` left out) the rows carry no RAVE columns (latent_dim 0) and the
+clock runs at the built-in features encoder's rate: enough for shows that read the music stream
+alone (`--conditioning music`).
+
 Every stream comes from the daemon's own code (RaveEncoder and FeaturesEncoder on the RAVE hop,
 MusicAnalysis on the fine hop), fed hop by hop from a reset state into its own LatentClock
 (interpolated, and held for the music stream, as live) and sampled at each frame's time exactly
@@ -22,6 +26,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +47,12 @@ from .video_io import VideoError, iter_audio, iter_frames, probe
 
 log = logging.getLogger("latentvj.dataset")
 MUSIC_VERSION = 1  # bump when the music stream's values change: finished items are then rebuilt
+# RAVE's prior is N(0, 1): a latent that moves less than this over the training music carries
+# nothing the sound explains, and standardising it by its own tiny std would turn encoder noise
+# into full-size input (seen on footage: std 0.001 to 0.01 per dimension)
+RAVE_STD_FLOOR = 0.05
+NO_ENCODER = "none"  # the manifest's encoder when the dataset was built without RAVE
+Progress = Callable[[int], None]  # called with the number of frames just finished
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg")
 
 
@@ -104,8 +115,30 @@ class _Appender:
             raise DatasetError(f"{self.path}: cannot finish writing ({exc})") from exc
 
 
-def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, bar_pos: int = 0) -> dict:
-    """Write one video's arrays into `out` (a fresh folder); returns its item record."""
+class NoRave:
+    """The hop clock of a dataset built without RAVE: no latent columns, the features encoder's rate."""
+
+    latent_dim = 0
+    deterministic = True
+
+    def __init__(self, sample_rate: int = 44100, hop: int = 2048) -> None:
+        self.sample_rate, self.hop = sample_rate, hop
+        self._z = np.zeros(0, dtype=np.float32)
+
+    def reset(self) -> None:
+        pass
+
+    def warmup(self) -> None:
+        pass
+
+    def encode_hop(self, mono: np.ndarray) -> np.ndarray:
+        return self._z
+
+
+def encode_item(video: Path, out: Path, enc: RaveEncoder | NoRave, opts: BuildOptions, bar_pos: int = 0,
+                progress: Progress | None = None) -> dict:
+    """Write one video's arrays into `out` (a fresh folder); returns its item record. `progress` is
+    told of each frame, once for its sound and once for its picture."""
     info = probe(video)
     feats = FeaturesEncoder(enc.sample_rate, enc.hop)
     music = MusicAnalysis(enc.sample_rate)
@@ -129,7 +162,7 @@ def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, ba
         rows.write(row)
 
     bar = tqdm(total=int(info.seconds * opts.fps) or None, unit="frame", desc=f"audio  {video.name[:30]}",
-               leave=False, position=bar_pos)
+               leave=False, position=bar_pos, disable=progress is not None)
     samples = 0
     for block in iter_audio(video, enc.sample_rate):
         samples += len(block)
@@ -144,6 +177,8 @@ def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, ba
             sample(k / opts.fps)
             k += 1
             bar.update(1)
+            if progress:
+                progress(1)
     n_audio = int(samples / enc.sample_rate * opts.fps)
     if clock.count == 0:
         raise VideoError(f"{video}: audio shorter than one hop ({enc.hop} samples)")
@@ -155,11 +190,13 @@ def encode_item(video: Path, out: Path, enc: RaveEncoder, opts: BuildOptions, ba
     frames = _Appender(out / "frames.u8")
     n = 0
     for img in tqdm(iter_frames(video, opts.fps, opts.size, info.audio_start), total=n_audio, unit="frame",
-                    desc=f"frames {video.name[:30]}", leave=False, position=bar_pos):
+                    desc=f"frames {video.name[:30]}", leave=False, position=bar_pos, disable=progress is not None):
         if n >= k:
             break
         frames.write(img)
         n += 1
+        if progress:
+            progress(1)
     frames.close()
     if n < k:  # the picture ends before the sound: keep the paired part only
         os.truncate(out / "rows.f32", n * row.nbytes)
@@ -205,26 +242,34 @@ def _stats(data: Path, items: list[dict], identity: dict, opts: BuildOptions) ->
     std = np.sqrt(np.maximum(s2 / max(count, 1) - mean * mean, 0.0))
     d, f = identity["latent_dim"], identity["latent_dim"] + identity["n_features"]
     std = np.maximum(std, 1e-6)
+    std[:d] = np.maximum(std[:d], RAVE_STD_FLOOR)
     return {"latent_mean": mean[:d].tolist(), "latent_std": std[:d].tolist(),
             "features_mean": mean[d:f].tolist(), "features_std": std[d:f].tolist(),
             "music_mean": mean[f:].tolist(), "music_std": std[f:].tolist(), "train_frames": count}
 
 
-def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptions) -> dict:
+def build_dataset(inputs: list[Path], encoder: Path | None, out: Path, opts: BuildOptions,
+                  progress: Progress | None = None) -> dict:
+    """`encoder` None: no RAVE columns (shows that read the music stream alone). `progress` hides
+    the per-video bars and is told of each frame instead (twice: its sound, then its picture)."""
     videos = expand_inputs(inputs)
-    try:
-        enc = RaveEncoder(encoder, torch.device(opts.device), deterministic=True)
-    except ShowError as exc:
-        raise DatasetError(f"--encoder {exc}") from exc
+    if encoder is None:
+        enc: RaveEncoder | NoRave = NoRave()
+    else:
+        try:
+            enc = RaveEncoder(encoder, torch.device(opts.device), deterministic=True)
+        except ShowError as exc:
+            raise DatasetError(f"--encoder {exc}") from exc
     enc.warmup()
-    identity = {"encoder_sha256": sha256_of(encoder), "size": opts.size, "fps": opts.fps,
+    identity = {"encoder_sha256": NO_ENCODER if encoder is None else sha256_of(encoder), "size": opts.size,
+                "fps": opts.fps,
                 "latent_dim": enc.latent_dim, "n_features": len(feature_names()), "n_music": len(STREAM_NAMES),
                 "music_version": MUSIC_VERSION, "deterministic": enc.deterministic}
     (out / "items").mkdir(parents=True, exist_ok=True)
     items: list[dict] = []
     reused = built = 0
     start = 0.0  # seconds on the dataset's concatenated timeline
-    for video in tqdm(videos, unit="video", desc="dataset"):
+    for video in tqdm(videos, unit="video", desc="dataset", disable=progress is not None):
         key = item_key(video)
         item_dir = out / "items" / key
         rec = _finished(item_dir, video, identity)
@@ -233,7 +278,7 @@ def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptio
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir()
             try:
-                rec = encode_item(video, partial, enc, opts, bar_pos=1)
+                rec = encode_item(video, partial, enc, opts, bar_pos=1, progress=progress)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)  # nothing half-written survives
                 raise
@@ -244,11 +289,13 @@ def build_dataset(inputs: list[Path], encoder: Path, out: Path, opts: BuildOptio
             built += 1
         else:
             reused += 1
+            if progress:
+                progress(2 * rec["frames"])
         rec = dict(rec, start=start, video=str(video))
         start += rec["seconds"]
         items.append(rec)
     manifest = {
-        "format": DATASET_FORMAT, "encoder": str(encoder.resolve()), "encoder_sha256": identity["encoder_sha256"],
+        "format": DATASET_FORMAT, "encoder": NO_ENCODER if encoder is None else str(encoder.resolve()), "encoder_sha256": identity["encoder_sha256"],
         "sample_rate": enc.sample_rate, "hop": enc.hop, "latent_dim": enc.latent_dim, "deterministic": enc.deterministic,
         "features": feature_names(), "music": list(STREAM_NAMES), "music_hop": MusicAnalysis(enc.sample_rate).hop,
         "size": opts.size, "fps": opts.fps,

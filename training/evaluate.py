@@ -8,7 +8,10 @@
 - sharpness: gradient energy of the output over the source's (picture_scores.py; a blur is well
   below 1);
 - realism: how far each output frame is from its nearest training frame, beside the same for the
-  held-out real frames (1 = as close to real footage as new real footage is).
+  held-out real frames (1 = as close to real footage as new real footage is);
+- the video scores a VJ reads (video_scores.py): cuts on the beat, cuts per minute, motion within
+  shots and flashes with the kick, of frames played in order through the predictor (an image show
+  plays its shots as it would live), beside the same for the source frames.
 """
 from __future__ import annotations
 
@@ -32,8 +35,11 @@ from .checkpoint import CHECKPOINT, load_checkpoint, load_model, meta_conditioni
 from .dataset import DatasetError, FrameDataset, to_tensor
 from .image_show import ImageShowParts, Predict, image_predictor
 from .picture_scores import NearestFrames, SharpnessMeter, realism, sample_indices
+from .video_scores import compare, pool, shrink, video_scores
 
 NEAREST_SAMPLE = 2000  # training frames the realism score searches
+VIDEO_MIN_S = 10.0  # video scores need this much footage in all: cut timing and cuts/min count cuts
+VIDEO_RUN_S = 2.0  # runs shorter than this are left out: the flash score's running median spans a second
 
 
 def eval_indices(data: FrameDataset, limit: int) -> np.ndarray:
@@ -100,12 +106,73 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
     }
 
 
+def video_runs(data: FrameDataset, whole: bool) -> list[np.ndarray]:
+    """Runs of consecutive frames to play in order for the video scores: every video of the dataset
+    from start to end (`whole`: a song the show never heard), else its held-out segments; [] when
+    they add up to under VIDEO_MIN_S, or the dataset's rows lack the beat and kick columns."""
+    if not {"beat_phase", "onset_kick"} <= set(data.music_names):
+        return []
+    runs = [r for r in data.segments(np.arange(data.n) if whole else data.heldout_idx)
+            if len(r) >= VIDEO_RUN_S * data.fps]
+    return runs if sum(map(len, runs)) >= VIDEO_MIN_S * data.fps else []
+
+
+@torch.no_grad()
+def play(predict: Predict, data: FrameDataset, run: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """One run of consecutive frames, in order, through the predictor (an image show's predictor
+    keeps its shot from batch to batch) -> (N, h, w, 3) output and source frames, shrunk batch by
+    batch so a whole song never sits in memory at full size."""
+    out, src = [], []
+    for a in range(0, len(run), batch):
+        chunk = run[a : a + batch]
+        pictures = predict(chunk).float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()  # (B, H, W, 3)
+        out.append(shrink(pictures))
+        src.append(shrink(data.frames(chunk)))
+    return np.concatenate(out), np.concatenate(src)
+
+
+def video_metrics(predict: Predict, data: FrameDataset, runs: list[np.ndarray],
+                  whole: bool = False) -> dict[str, float]:
+    """`video_scores` of the runs played through the predictor, beside the same for their source
+    frames (`source_*`), and the output's over the source's (`*_ratio`); {} without runs."""
+    if not runs:
+        return {}
+    beat = data.columns("music", ("beat_phase",))[0]
+    kick = data.columns("music", ("onset_kick",))[0]
+    outs, srcs = [], []
+    for run in runs:
+        out, src = play(predict, data, run)
+        rows = data.rows(run)
+        outs.append(video_scores(out, rows[:, beat], rows[:, kick], data.fps))
+        srcs.append(video_scores(src, rows[:, beat], rows[:, kick], data.fps))
+    o, s = pool(outs), pool(srcs)
+    keys = ("cuts_on_beat", "cuts_per_min", "motion", "flash_r")
+    return {**{k: o[k] for k in keys}, **{f"source_{k}": s[k] for k in keys}, **compare(o, s),
+            "video_frames": int(sum(map(len, runs))), "video_whole": float(whole)}
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}" if np.isfinite(v) else "n/a"
+
+
+def format_video(m: dict[str, float]) -> str:
+    """The video scores as a VJ reads them, or "" when there are none."""
+    if "cuts_per_min" not in m:
+        return ""
+    where = "whole videos" if m["video_whole"] else "held-out runs"
+    return (f"cuts on beat {_pct(m['cuts_on_beat'])} (source {_pct(m['source_cuts_on_beat'])}), cuts/min "
+            f"{m['cuts_per_min']:.0f} (source {m['source_cuts_per_min']:.0f}), motion {m['motion_ratio']:.2f}x, "
+            f"flash r {m['flash_r']:.2f} (source {m['source_flash_r']:.2f}) over {m['video_frames']} frames of "
+            f"{where} in order")
+
+
 def format_metrics(m: dict[str, float]) -> str:
     real = (f"  realism {m['realism']:.2f} (nearest training frame {m['nn_out']:.3f}, held-out real "
             f"{m['nn_real']:.3f})" if "realism" in m else "")
+    video = f"\n  {format_video(m)}" if "cuts_per_min" in m else ""
     return (f"PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  sharpness {m['sharpness']:.2f}{real}  "
             f"flicker {m['flicker']:.3f}  reactivity {m['reactivity']:.3f} (source {m['source_reactivity']:.3f})  "
-            f"on {m['frames']} held-out frames")
+            f"on {m['frames']} held-out frames{video}")
 
 
 def predictor(model: torch.nn.Module, meta: dict, data: FrameDataset, device: torch.device) -> Predict:
@@ -162,16 +229,33 @@ def show_predictor(spec: str, data: FrameDataset) -> tuple[Predict, Conditioning
     return predict, cond
 
 
-def evaluate(target: str, data_dir: Path, limit: int = 2000) -> dict[str, float]:
-    """`latentvj eval RUN_OR_SHOW DATA`."""
+def trained_on(target: str) -> Path | None:
+    """The dataset a run (or the run a show was exported from) trained on, as it recorded it."""
+    path = Path(target)
+    if (path / CHECKPOINT).is_file():
+        data = load_checkpoint(path)["meta"].get("data")
+    else:
+        data = load_manifest(resolve_show_path(target)).provenance.get("dataset")
+    return Path(data).resolve() if data else None
+
+
+def evaluate(target: str, data_dir: Path, limit: int = 2000, whole: bool | None = None) -> dict[str, float]:
+    """`latentvj eval RUN_OR_SHOW DATA`: held-out metrics on up to `limit` frames, and the video
+    scores (`video_metrics`) when the dataset is long enough. Those play every frame of the dataset
+    in order when `whole` (by default: when the run or show was not trained on this dataset, by
+    the path it recorded), else its held-out segments."""
     data = FrameDataset(data_dir)
     path = Path(target)
     if (path / CHECKPOINT).is_file():
         predict, cond = run_predictor(path, data)
     else:
         try:
+            target = str(resolve_show_path(target))  # a zip is unpacked once
             predict, cond = show_predictor(target, data)
         except ShowError as exc:
             raise DatasetError(f"{target}: neither a training run (no checkpoint.pt) nor a show ({exc})") from exc
+    if whole is None:
+        whole = trained_on(target) != data.root.resolve()
     idx = eval_indices(data, limit)
-    return metrics(predict, data, idx, cond, nearest=nearest_training_frames(data))
+    m = metrics(predict, data, idx, cond, nearest=nearest_training_frames(data))
+    return {**m, **video_metrics(predict, data, video_runs(data, whole), whole)}

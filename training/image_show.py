@@ -26,7 +26,7 @@ from .image_model import ImageAutoencoder, PatchDiscriminator, fold_pca, fold_wh
 from .train_config import TrainConfig
 
 Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
-KICK_JUMP = 0.5  # a rise of the held kick onset this large between frames counts as a kick
+KICK_JUMP = 0.5  # a rise of a held drum onset this large between frames counts as a hit
 
 
 @dataclass
@@ -44,10 +44,11 @@ def frame_events(data: FrameDataset, idx: np.ndarray) -> np.ndarray:
     """(B,) consecutive frame indices -> (B,) EVENTS bits read back from the music rows."""
     rows = data.rows(np.concatenate([[max(idx[0] - 1, 0)], idx]))  # (B + 1, row)
     beat = rows[:, data.columns("music", ("beat_phase",))[0]]
-    kick = rows[:, data.columns("music", ("onset_kick",))[0]]
     bits = np.zeros(len(idx), np.int64)
     bits[np.diff(beat) < -0.5] |= 1 << EVENTS.index("beat")
-    bits[np.diff(kick) > KICK_JUMP] |= 1 << EVENTS.index("kick")
+    for drum in EVENTS[1:]:
+        onset = rows[:, data.columns("music", (f"onset_{drum}",))[0]]
+        bits[np.diff(onset) > KICK_JUMP] |= 1 << EVENTS.index(drum)
     return bits
 
 
@@ -80,7 +81,11 @@ def build_parts(meta: dict) -> tuple[ImageAutoencoder, PatchDiscriminator, Audio
     return ae, PatchDiscriminator(), mapping
 
 
-def rules_of(cfg: TrainConfig) -> ShotRules:
+def rules_of(cfg: TrainConfig, result: dict | None = None) -> ShotRules:
+    """The run's cut rule: learnt from the source when the run did (result["rules"]), else the config's."""
+    if result and "rules" in result:
+        t = result["rules"]
+        return ShotRules(tuple(t["redraw_on"]), float(t["probability"]), float(t["min_s"]), float(t["max_s"]))
     return ShotRules(tuple(e.strip() for e in cfg.redraw_on.split(",")), cfg.redraw_probability,
                      cfg.redraw_min_s, cfg.redraw_max_s)
 

@@ -12,7 +12,8 @@
    `train decoder --arch baseline` on the same data, and a table of the show_bench scores and a
    contact sheet (source, image show, baseline) of held-out frames;
 4. with --install, the show is copied into the package with a 12 s loop of the track for
-   `--input demo`.
+   `--input demo`; its provenance then names this command and its settings instead of the
+   --work folder's run and dataset, which exist only on the machine that built it.
 Every step is the public CLI, so this script is also their end-to-end proof. Each step's wall
 time is printed at the end.
 """
@@ -23,11 +24,13 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from latentvj.daemon.cli import main as latentvj
-from latentvj.daemon.show.bundle import BUILTIN_DIR
+from latentvj.daemon.show.bundle import BUILTIN_DIR, MANIFEST, ShowError
+from latentvj.daemon.toml_io import dumps_toml, read_toml
 
 from .dataset import FrameDataset
 from .evaluate import nearest_training_frames
@@ -37,6 +40,8 @@ from .synthetic import write_audio, write_music_video
 
 SR = 44100
 TIMES: dict[str, float] = {}
+MACHINE_KEYS = ("run", "dataset", "dataset_encoder")  # `latentvj export`'s paths on the builder's machine
+SHIPPED_ENCODER = "daemon/show/builtin/demo/encoder.ts"  # where --install puts the encoder, in the package
 
 
 def step(*argv: str) -> None:
@@ -63,7 +68,53 @@ def report(w: Path, data: FrameDataset, track: ShotsTrack, shows: dict[str, Path
         print(f"contact sheet: {path}")
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_command(args: argparse.Namespace) -> str:
+    """The command that rebuilds the show: the settings that shape it, none of the builder's
+    own paths (--work, --venv, --sheet). A reused encoder is named where --install ships it."""
+    argv = ["python -m latentvj.training.make_demo_show", f"--seconds {args.seconds:g}", f"--size {args.size}",
+            f"--show-size {args.show_size}", f"--batch {args.batch}"]
+    if args.steps:
+        argv.append(f"--steps {args.steps}")
+    argv.append(f"--encoder {SHIPPED_ENCODER}" if args.encoder else f"--rave-steps {args.rave_steps}")
+    if args.device:
+        argv.append(f"--device {args.device}")
+    return " ".join(argv + ["--install"])
+
+
+def demo_provenance(exported: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """`latentvj export`'s provenance with the builder's folders (temporary, as often as not)
+    replaced by what rebuilds the show anywhere: the synthetic source and this command."""
+    prov = {k: v for k, v in exported.items() if k not in MACHINE_KEYS}
+    prov["source"] = f"synthetic music video (training/shots_video.py shots_track, seed 0, {args.seconds:g} s)"
+    prov["encoder"] = ("reused (--encoder): the RAVE export shipped as encoder.ts" if args.encoder
+                       else f"latentvj train rave, {args.rave_steps} steps, on the source's audio")
+    prov["dataset_encoder"] = "encoder.ts"  # export checked that the dataset was built with it
+    prov["built_by"] = build_command(args)
+    return prov
+
+
+def set_provenance(bundle: Path, args: argparse.Namespace) -> None:
+    """Rewrite the bundle's [provenance] as `demo_provenance`. Only the model files are
+    checksummed, not show.toml, so nothing else changes."""
+    path = bundle / MANIFEST
+    doc = read_toml(path, ShowError, "show manifest")
+    doc["provenance"] = demo_provenance(doc.get("provenance", {}), args)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps_toml(doc))
+    tmp.replace(path)
+
+
+def install(show: Path, loop: Path, args: argparse.Namespace, builtin: Path = BUILTIN_DIR) -> Path:
+    """Copy the show into the package as `demo`, its loop beside it, with a portable provenance."""
+    target = builtin / "demo"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(show, target)
+    set_provenance(target, args)
+    shutil.copyfile(loop, builtin / "demo_loop.flac")
+    return target
+
+
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", type=Path, default=Path("demo-build"), help="working folder (kept, so steps can be inspected)")
     p.add_argument("--seconds", type=float, default=120.0, help="length of the synthetic music video")
@@ -78,7 +129,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--venv", type=Path, help="acids-rave environment (default ~/.cache/latentvj/rave-venv)")
     p.add_argument("--install", action="store_true", help="copy the result into the package (daemon/show/builtin)")
     p.add_argument("--sheet", type=Path, help="write the contact sheet (source, image show, baseline) here too")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     w = args.work
     (w / "audio").mkdir(parents=True, exist_ok=True)
     video = w / "demo_video.mp4"
@@ -119,10 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     loop = w / "demo_loop.flac"
     write_audio(loop, track.audio[16 * SR : 28 * SR], SR)  # 12 s with kicks and a few cuts
     if args.install:
-        target = BUILTIN_DIR / "demo"
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(show, target)
-        shutil.copyfile(loop, BUILTIN_DIR / "demo_loop.flac")
+        target = install(show, loop, args)
         print(f"installed {target} and {BUILTIN_DIR / 'demo_loop.flac'}")
     print("\nwall time per step: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in TIMES.items())
           + f"; total {sum(TIMES.values()) / 60:.1f} min")

@@ -40,7 +40,7 @@ def show_parts(ck: dict, mode: str = "fitted") -> ImageShowParts:
     ae.load_state_dict(ck["image"])
     mapping.load_state_dict(ck["mapping"])
     return assemble(meta, ae, mapping, result, result["bank"], np.asarray(result["runs"], np.int64), mode,
-                    rules_of(cfg), cfg.seed, float(meta["fps"]))
+                    rules_of(cfg, result), cfg.seed, float(meta["fps"]))
 
 
 @torch.no_grad()

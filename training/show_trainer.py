@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -45,6 +46,8 @@ from .audio_mapping import AudioMapping
 from .checkpoint import (
     CHECKPOINT,
     CHECKPOINT_S,
+    StopRequests,
+    ignore_interrupts,
     load_checkpoint,
     meta_conditioning,
     save_atomic,
@@ -66,6 +69,7 @@ from .image_model import (
     photometric_jitter,
     whiten,
 )
+from .cut_rules import learn_rules, rules_table, source_cuts, split_at_cuts
 from .image_show import assemble, build_parts, image_predictor, rules_of
 from .picture_scores import sample_indices
 from .train_config import TrainConfig, conditioning_of, to_dict
@@ -112,10 +116,13 @@ def frame_codes(ae: ImageAutoencoder, data: FrameDataset, size: tuple[int, int],
     return np.concatenate(out).astype(np.float64)
 
 
-def residual_runs(data: FrameDataset, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The training frames the shots may play, as runs of consecutive frames, at most `limit`:
-    (frames,) dataset indices in order and (R, 2) [start, end) runs into them."""
+def residual_runs(data: FrameDataset, limit: int, cuts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The training frames the shots may play, as runs of consecutive frames of one shot (split at
+    the source's `cuts`), at most `limit`: (frames,) dataset indices in order and (R, 2) [start, end)
+    runs into them."""
     runs = data.segments(data.train_idx)
+    if cuts is not None:
+        runs = split_at_cuts(runs, cuts)
     total = sum(len(r) for r in runs)
     keep = [r[: max(2, math.ceil(limit * len(r) / total))] for r in runs] if total > limit else runs
     idx = np.concatenate(keep)
@@ -134,16 +141,17 @@ class _Stopped(Exception):
 
 
 def train_show(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, progress: bool = True,
-               until: int | None = None) -> dict:
+               until: int | None = None, on_step: Callable[[int], None] | None = None) -> dict:
     """Train into `out`; `until`: stop after that step with a checkpoint, as if killed there (tests
-    of exact resume). Returns {} when stopped."""
+    of exact resume). `on_step(done)` after each step (a caller's own progress). Returns {} when stopped."""
     try:
-        return _train(cfg, out, resume, device, progress, until)
+        return _train(cfg, out, resume, device, progress, until, on_step)
     except _Stopped:
         return {}
 
 
-def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progress: bool, until: int | None) -> dict:
+def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progress: bool, until: int | None,
+           on_step: Callable[[int], None] | None) -> dict:
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     data = FrameDataset(Path(cfg.data))
     check_frames(data)
@@ -209,71 +217,81 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
     batches = StepBatches(data, cfg.batch, cond, cfg.seed)
     loader = torch.utils.data.DataLoader(batches, batch_size=None, sampler=range(start, cfg.steps),
                                          num_workers=cfg.workers, prefetch_factor=4 if cfg.workers else None,
-                                         generator=torch.Generator().manual_seed(cfg.seed))
+                                         generator=torch.Generator().manual_seed(cfg.seed),
+                                         worker_init_fn=ignore_interrupts)
     t_last = time.perf_counter()
-    for step, (c, frames) in zip(range(start, cfg.steps), loader):
-        x = device_images(frames, size, dev)  # (B, 3, H, W)
-        c = c.to(dev)  # (B, context, D)
-        c = c + cfg.latent_noise * torch.randn(c.shape, generator=gen).to(dev)  # the sound, never exactly
-        adversarial = step >= adv_from
-        with amp():
-            a = mapping(c)  # (B, audio)
-            seen = photometric_jitter(x, cfg.photometric_jitter, gen) if cfg.photometric_jitter > 0 else x
-            recon, mu, logvar, z = ae(seen, a, gen)
-            recon = recon.float()
-            rec = multiscale_l1(recon, x) + cfg.spectrum_weight * spectrum_loss(recon, x)
-            kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), dim=1))
-            # another frame's footage under this frame's sound: its overall colour and light must
-            # still be this frame's, as far as the sound can say
-            swapped = ae.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1)).float()
-            coarse = coarse_l1(swapped, x)
-            loss = rec + cfg.kl_weight * min(1.0, step / kl_ramp) * kl + cfg.coarse_weight * coarse
-            parts = {"rec": rec.item(), "kl": kl.item(), "coarse": coarse.item()}
-            if adversarial:  # the frame's own code, and the swapped one, must both look real
-                fake, f_fake = disc(recon)
-                _, f_real = disc(x)
-                adv = g_hinge(fake.float()) + g_hinge(disc(swapped)[0].float())
-                w = adaptive_weight(rec, adv, ae.decoder.to_rgb.weight)
-                fm = feature_matching(f_fake, f_real)
-                loss = loss + cfg.adv_weight * w * adv + cfg.fm_weight * fm
-                parts.update(adv=adv.item(), adv_weight=w.item(), fm=fm.item())
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-        sched_g.step()
-        if adversarial:
+    with StopRequests() as stops:
+        for step, (c, frames) in zip(range(start, cfg.steps), loader):
+            x = device_images(frames, size, dev)  # (B, 3, H, W)
+            c = c.to(dev)  # (B, context, D)
+            c = c + cfg.latent_noise * torch.randn(c.shape, generator=gen).to(dev)  # the sound, never exactly
+            adversarial = step >= adv_from
             with amp():
-                d_loss = d_hinge(disc(x)[0].float(), disc(recon.detach())[0].float()) \
-                    + d_hinge(disc(x.roll(1, dims=0))[0].float(), disc(swapped.detach())[0].float())
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-            parts["d"] = d_loss.item()
-        if not math.isfinite(loss.item()):
-            raise DatasetError(f"{out}: loss became {loss.item()} at step {step}; lower lr (now {cfg.lr}) "
-                               "and resume from the last checkpoint")
-        done = step + 1
-        bar.update(1)
-        if done % cfg.log_every == 0 or done == cfg.steps:
-            now = time.perf_counter()
-            for k, v in parts.items():
-                writer.add_scalar(f"train/{k}", v, done)
-            writer.add_scalar("speed/steps_per_s", cfg.log_every / max(now - t_last, 1e-9), done)
-            bar.set_postfix(rec=f"{parts['rec']:.4f}", kl=f"{parts['kl']:.1f}")
-            t_last = now
-        if done % cfg.eval_every == 0 and done != cfg.steps:
-            _heldout_grid(ae, mapping, data, cond, grid_idx, size, dev, writer, done)
-        if done != cfg.steps and (done % cfg.ckpt_every == 0 or done == until
-                                  or time.perf_counter() - last_save[0] > CHECKPOINT_S):
-            checkpoint(done)
-        if done == until:
-            writer.close()
-            raise _Stopped
+                a = mapping(c)  # (B, audio)
+                seen = photometric_jitter(x, cfg.photometric_jitter, gen) if cfg.photometric_jitter > 0 else x
+                recon, mu, logvar, z = ae(seen, a, gen)
+                recon = recon.float()
+                rec = multiscale_l1(recon, x) + cfg.spectrum_weight * spectrum_loss(recon, x)
+                kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), dim=1))
+                # another frame's footage under this frame's sound: its overall colour and light must
+                # still be this frame's, as far as the sound can say
+                swapped = ae.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1)).float()
+                coarse = coarse_l1(swapped, x)
+                loss = rec + cfg.kl_weight * min(1.0, step / kl_ramp) * kl + cfg.coarse_weight * coarse
+                parts = {"rec": rec.item(), "kl": kl.item(), "coarse": coarse.item()}
+                if adversarial:  # the frame's own code, and the swapped one, must both look real
+                    fake, f_fake = disc(recon)
+                    _, f_real = disc(x)
+                    adv = g_hinge(fake.float()) + g_hinge(disc(swapped)[0].float())
+                    w = adaptive_weight(rec, adv, ae.decoder.to_rgb.weight)
+                    fm = feature_matching(f_fake, f_real)
+                    loss = loss + cfg.adv_weight * w * adv + cfg.fm_weight * fm
+                    parts.update(adv=adv.item(), adv_weight=w.item(), fm=fm.item())
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            sched_g.step()
+            if adversarial:
+                with amp():
+                    d_loss = d_hinge(disc(x)[0].float(), disc(recon.detach())[0].float()) \
+                        + d_hinge(disc(x.roll(1, dims=0))[0].float(), disc(swapped.detach())[0].float())
+                opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                opt_d.step()
+                parts["d"] = d_loss.item()
+            if not math.isfinite(loss.item()):
+                raise DatasetError(f"{out}: loss became {loss.item()} at step {step}; lower lr (now {cfg.lr}) "
+                                   "and resume from the last checkpoint")
+            done = step + 1
+            bar.update(1)
+            if on_step:
+                on_step(done)
+            if done % cfg.log_every == 0 or done == cfg.steps:
+                now = time.perf_counter()
+                for k, v in parts.items():
+                    writer.add_scalar(f"train/{k}", v, done)
+                writer.add_scalar("speed/steps_per_s", cfg.log_every / max(now - t_last, 1e-9), done)
+                bar.set_postfix(rec=f"{parts['rec']:.4f}", kl=f"{parts['kl']:.1f}")
+                t_last = now
+            if done % cfg.eval_every == 0 and done != cfg.steps:
+                _heldout_grid(ae, mapping, data, cond, grid_idx, size, dev, writer, done)
+            if done != cfg.steps and (done % cfg.ckpt_every == 0 or done == until
+                                      or time.perf_counter() - last_save[0] > CHECKPOINT_S):
+                checkpoint(done)
+            if stops.asked:  # Ctrl-C or kill: the step is whole, so save it and stop
+                checkpoint(done)
+                writer.close()
+                log.info("stopped at step %d with a checkpoint: the same command with --resume continues", done)
+                raise KeyboardInterrupt
+            if done == until:
+                writer.close()
+                raise _Stopped
     bar.close()
     result = finish(cfg, meta, data, ae, mapping, dev, eval_idx, grid_idx, writer)
     checkpoint(cfg.steps, result)
     (out / "metrics.toml").write_text(dumps_toml({"step": cfg.steps, **result["metrics"],
-                                                  "explained": result["explained"]}))
+                                                  "explained": result["explained"], "cuts": result["cuts"],
+                                                  "rules": result["rules"]}))
     writer.close()
     log.info("held-out at step %d: %s", cfg.steps, format_metrics(result["metrics"]))
     log.info("audio explains (held-out R^2 per latent direction: %d audio, then footage): %s", meta["audio"],
@@ -328,17 +346,24 @@ def finish(cfg: TrainConfig, meta: dict, data: FrameDataset, ae: ImageAutoencode
     pca_a, pca_z = code_pca(a[data.train_idx]), code_pca(z[data.train_idx])
     latent = np.concatenate([whiten(a, pca_a), whiten(z, pca_z)], axis=1)  # (n, latent)
     explained = _r2(inputs.reshape(data.n, -1), latent, data.train_idx, data.heldout_idx)
-    bank_idx, runs = residual_runs(data, cfg.residual_frames)
+    cuts = source_cuts(data)
+    rules, cut_report = learn_rules(data, cuts, rules_of(cfg))
+    if cfg.cuts == "fixed":
+        rules = rules_of(cfg)
+    log.info("the source cuts %.1f times a minute; the show cuts on %s with probability %.2f, %.2f to %.2f s apart "
+             "(%s)", cut_report["source_cuts_per_min"], ",".join(rules.redraw_on), rules.probability, rules.min_s,
+             rules.max_s, "learnt" if cut_report["learnt"] and cfg.cuts == "learn" else "as configured")
+    bank_idx, runs = residual_runs(data, cfg.residual_frames, cuts)
     bank = latent[bank_idx].astype(np.float32)
     bank[:, : meta["audio"]] = 0.0  # the footage part only: the mapping gives the rest
     state = {"pca_audio": pca_a, "pca_footage": pca_z}
-    parts = assemble(meta, ae, mapping, state, bank, runs, "fitted", rules_of(cfg), cfg.seed, data.fps)
+    parts = assemble(meta, ae, mapping, state, bank, runs, "fitted", rules, cfg.seed, data.fps)
     m = metrics(image_predictor(parts, data, cond), data, eval_idx, cond, nearest=nearest_training_frames(data))
     writer.add_image("show/heldout_truth_over_show", heldout_grid(image_predictor(parts, data, cond), data, grid_idx),
                      cfg.steps)
     for k, v in m.items():
         writer.add_scalar(f"show/{k}", v, cfg.steps)
     return {"metrics": m, "explained": [float(r) for r in explained], "runs": runs.tolist(), "bank": bank,
-            **state}
+            "rules": rules_table(rules), "cuts": cut_report, **state}
 
 

@@ -52,6 +52,7 @@ class TrainConfig:
     adv_start: float = 0.3  # show: the part of the run before the discriminator joins
     kl_warmup: float = 0.2  # show: the part of the run over which the KL weight ramps up from 0
     residual_frames: int = 20000  # show: training frames kept for the shots to play, at most
+    cuts: str = "learn"  # show: learn the cut rule from the training video (cut_rules.py), or "fixed": redraw_*
     redraw_on: str = "beat"  # show: music events that may cut to another shot (beat, kick, snare, hat)
     redraw_probability: float = 0.35
     redraw_min_s: float = 1.0
@@ -85,6 +86,8 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         raise DatasetError(f"{where}: arch '{cfg.arch}' is not one of {', '.join(ARCHES)}")
     if cfg.amp not in ("auto", "off"):
         raise DatasetError(f"{where}: amp '{cfg.amp}' is not auto or off")
+    if cfg.cuts not in ("learn", "fixed"):
+        raise DatasetError(f"{where}: cuts '{cfg.cuts}' is not learn or fixed")
     if cfg.baseline_loss not in ("l1", "mse"):
         raise DatasetError(f"{where}: baseline_loss '{cfg.baseline_loss}' is not l1 or mse")
     kinds = [k.strip() for k in cfg.conditioning.split(",")]

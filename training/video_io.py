@@ -47,9 +47,13 @@ def _open(path: Path) -> av.container.InputContainer:
 def probe(path: Path) -> VideoInfo:
     with _open(path) as c:
         if not c.streams.video:
-            raise VideoError(f"{path}: has no video stream")
+            raise VideoError(f"{path}: has no video stream; give a video file")
+        if c.format.name.endswith("_pipe") or c.format.name == "image2":
+            raise VideoError(f"{path}: is a still image ({c.format.name}), not a video; give video files with "
+                             "their soundtrack (a slideshow of stills can be made into one with any video editor)")
         if not c.streams.audio:
-            raise VideoError(f"{path}: has no audio track; a decoder learns from pictures paired with their sound")
+            raise VideoError(f"{path}: has no audio track; a show learns from pictures paired with their sound: "
+                             "give the video with its soundtrack")
         v, a = c.streams.video[0], c.streams.audio[0]
 
         def seconds(s) -> float | None:

@@ -1,20 +1,22 @@
 """The show bundle: a folder (or a zip of one) with `show.toml`, the encoder and the decoder.
 
 Training writes bundles with `write_manifest`; the daemon reads them with `load_manifest` and
-`verify_checksums`, then `runtime.ShowRuntime.load` checks the models. Everything is validated on
-load and every error names the file and what is wrong, so a bad bundle never replaces the one
-that is playing.
+`verify_checksums`, then `runtime.ShowRuntime.load` checks the models. A zip is unpacked by
+`open_show` for as long as loading takes, then removed. Everything is validated on load and every
+error names the file and what is wrong, so a bad bundle never replaces the one that is playing.
 """
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import hashlib
 import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
@@ -35,6 +37,7 @@ MANIFEST = "show.toml"
 ENCODER_KINDS = ("rave", "features")
 DECODER_KINDS = ("latent", "vae", "image")  # image: image decoder + audio mapping network + shots
 BUILTIN_DIR = Path(__file__).parent / "builtin"  # the demo show and its audio loop
+UNPACK_PREFIX = "latentvj-show-"  # temporary folders that zipped shows are unpacked into
 
 
 class ShowError(Exception):
@@ -78,6 +81,12 @@ class Manifest:
     network: NetworkMapping | None = None  # image shows: the mapping network and the shots
     checksums: dict[str, str] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None  # what was loaded: the folder, or the zip `root` was unpacked from (gone since)
+
+    @property
+    def origin(self) -> Path:
+        """Where the bundle came from, for messages: the zip, or the folder itself."""
+        return self.source or self.root
 
     @property
     def encoder_path(self) -> Path:
@@ -101,14 +110,53 @@ class Manifest:
 
 
 def resolve_show_path(spec: str | Path) -> Path:
-    """`demo` (or any name of a built-in show) or a path to a bundle folder or zip."""
+    """`demo` (or any name of a built-in show) or a path to a bundle folder or zip, as a folder.
+
+    A zip is unpacked into a temporary folder that stays until the process exits: for one-shot
+    tools. Anything that loads shows over and over (the daemon) goes through `open_show`."""
+    path = locate_show(spec)
+    if path.is_dir():
+        return path
+    out = Path(tempfile.mkdtemp(prefix=UNPACK_PREFIX))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     try:
-        return _resolve(str(spec))
+        return _unpack_zip(path, out)
+    except ShowError:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+class ShowFolder(NamedTuple):
+    root: Path  # the bundle folder to read
+    source: Path  # what was asked for: `root` itself, or the zip `root` was unpacked from
+
+
+@contextmanager
+def open_show(spec: str | Path) -> Iterator[ShowFolder]:
+    """The bundle as a folder for the length of the `with` block. A zip is unpacked into a
+    temporary folder that is removed when the block ends, loaded or not: the loaders read every
+    file into memory, and a daemon that switches zipped shows all night must not fill /tmp.
+    Errors raised in the block name the zip rather than the folder that is about to vanish."""
+    path = locate_show(spec)
+    if path.is_dir():
+        yield ShowFolder(path, path)
+        return
+    with tempfile.TemporaryDirectory(prefix=UNPACK_PREFIX, ignore_cleanup_errors=True) as tmp:
+        try:
+            yield ShowFolder(_unpack_zip(path, Path(tmp)), path)
+        except ShowError as exc:
+            raise ShowError(str(exc).replace(tmp, str(path))) from exc
+
+
+def locate_show(spec: str | Path) -> Path:
+    """The built-in show's folder, or the bundle folder or zip `spec` names; unpacks nothing."""
+    try:
+        return _locate(str(spec))
     except OSError as exc:  # a name too long, a folder we may not read, a vanished USB stick
         raise ShowError(f"{str(spec)[:200]}: cannot read ({exc.strerror or exc})") from exc
 
 
-def _resolve(spec: str) -> Path:
+def _locate(spec: str) -> Path:
     builtin = BUILTIN_DIR / spec
     if "/" not in spec and "\\" not in spec and (builtin / MANIFEST).is_file():
         return builtin
@@ -116,21 +164,17 @@ def _resolve(spec: str) -> Path:
     if not path.exists():
         names = sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / MANIFEST).is_file())
         raise ShowError(f"{spec}: no such show bundle (built-in shows: {', '.join(names)})")
-    if path.is_file() and zipfile.is_zipfile(path):
-        return _unpack_zip(path)
-    if path.is_file():
-        raise ShowError(f"{path}: a show is a folder with {MANIFEST} or a zip of one")
-    return path
+    if path.is_dir() or (path.is_file() and zipfile.is_zipfile(path)):
+        return path
+    raise ShowError(f"{path}: a show is a folder with {MANIFEST} or a zip of one")
 
 
-def _unpack_zip(path: Path) -> Path:
-    """Unpack into a fresh temporary folder; the zip itself is never modified."""
-    out = Path(tempfile.mkdtemp(prefix="latentvj-show-"))
+def _unpack_zip(path: Path, out: Path) -> Path:
+    """Unpack into `out` (the caller removes it); the zip itself is never modified."""
     try:
         with zipfile.ZipFile(path) as zf:
             zf.extractall(out)
     except (zipfile.BadZipFile, OSError) as exc:
-        shutil.rmtree(out, ignore_errors=True)
         raise ShowError(f"{path}: unreadable zip ({exc})") from exc
     if (out / MANIFEST).is_file():
         return out

@@ -17,9 +17,10 @@ from ..audio.features import FeaturesEncoder, feature_names
 from ..audio.files import load_audio
 from .bundle import (
     MANIFEST,
+    Manifest,
     ShowError,
     load_manifest,
-    resolve_show_path,
+    open_show,
     write_manifest,
 )
 from .conditioning import Conditioning, single_stream
@@ -149,10 +150,14 @@ def create_show(
 
 
 def show_info(spec: str) -> str:
-    root = resolve_show_path(spec)
-    m = load_manifest(root)
+    with open_show(spec) as (root, source):  # a zip's unpacked copy: only while we read sizes
+        return _info(load_manifest(root), source)
+
+
+def _info(m: Manifest, source: Path) -> str:
+    root = m.root
     lines = [
-        f"show        {m.name}  ({root})",
+        f"show        {m.name}  ({source})",
         f"encoder     {m.encoder_kind} {m.encoder_file or '(built in)'}: {m.encoder_dim}-d, "
         f"{m.sample_rate} Hz, hop {m.hop} ({m.hop / m.sample_rate * 1e3:.1f} ms)",
         f"decoder     {m.decoder_kind} {m.decoder_file}: {m.latent_dim}-d"

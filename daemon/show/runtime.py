@@ -27,7 +27,7 @@ from .bundle import (
     Manifest,
     ShowError,
     load_manifest,
-    resolve_show_path,
+    open_show,
     verify_checksums,
 )
 from .frame_decoder import FrameDecoder
@@ -131,11 +131,13 @@ class ShowRuntime:
 
     @classmethod
     def load(cls, spec: str | Path, opts: RuntimeOptions) -> "ShowRuntime":
-        """Resolve, validate and warm up; raises ShowError naming the file and the problem."""
-        root = resolve_show_path(spec)
-        manifest = load_manifest(root)
-        verify_checksums(manifest)
-        rt = cls(manifest, opts)
+        """Resolve, validate and warm up; raises ShowError naming the file and the problem.
+        Every file is read into memory here, so a zipped show's unpacked copy goes at once."""
+        with open_show(spec) as (root, source):
+            manifest = load_manifest(root)
+            manifest.source = source
+            verify_checksums(manifest)
+            rt = cls(manifest, opts)
         rt.warmup()
         return rt
 
@@ -236,6 +238,6 @@ class ShowRuntime:
         m = self.manifest
         streams = " + ".join(f"{s.kind} {s.dim}" + (f" x{s.window}" if s.window > 1 else "")
                              for s in self.conditioning.streams)
-        return (f"show '{m.name}' ({m.root}): {m.encoder_kind} encoder {m.encoder_dim}-d at "
+        return (f"show '{m.name}' ({m.origin}): {m.encoder_kind} encoder {m.encoder_dim}-d at "
                 f"{m.sample_rate} Hz, hop {m.hop} ({self.period * 1e3:.1f} ms); conditioning {streams}; "
                 f"{m.decoder_kind} decoder {m.latent_dim}-d -> {self.decoder.width}x{self.decoder.height}")

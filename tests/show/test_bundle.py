@@ -1,11 +1,13 @@
 import shutil
+import tempfile
 import zipfile
 
 import pytest
 import torch
 
 from conftest import make_decoder
-from latentvj.daemon.show.bundle import ShowError, load_manifest, resolve_show_path
+from latentvj.daemon.show import bundle
+from latentvj.daemon.show.bundle import ShowError, load_manifest, open_show, resolve_show_path
 from latentvj.daemon.show.pack import create_show, show_info
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
@@ -88,12 +90,73 @@ def test_encoder_that_is_not_rave(demo_show, tmp_path, small_decoder):
         create_show(tmp_path / "x", small_decoder, encoder=small_decoder)
 
 
-def test_zip_bundle(demo_show, tmp_path):
-    z = tmp_path / "show.zip"
+def zip_show(src, z, folder="", replace=None):
+    """Zip the bundle `src` (inside `folder`), with `replace` {file name: bytes} swapped in."""
     with zipfile.ZipFile(z, "w") as zf:
-        for p in demo_show.iterdir():
-            zf.write(p, f"demo/{p.name}")
-    assert load_manifest(resolve_show_path(str(z))).name == "demo"
+        for p in src.iterdir():
+            name = f"{folder}/{p.name}" if folder else p.name
+            if replace and p.name in replace:
+                zf.writestr(name, replace[p.name])
+            else:
+                zf.write(p, name)
+    return z
+
+
+@pytest.fixture()
+def tmp_dir(tmp_path, monkeypatch):
+    """tempfile's folder, empty, where we can see what is left in it."""
+    d = tmp_path / "tmp"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d
+
+
+def test_zip_bundle(demo_show, tmp_path, tmp_dir):
+    z = zip_show(demo_show, tmp_path / "show.zip", "demo")
+    with open_show(str(z)) as (root, source):
+        assert load_manifest(root).name == "demo" and source == z and root.parent.parent == tmp_dir
+    assert not any(tmp_dir.iterdir())
+
+
+def test_zipped_shows_leave_no_temporary_folder(features_show, demo_show, tmp_path, tmp_dir):
+    z = zip_show(features_show, tmp_path / "features.zip")
+    for _ in range(3):  # a daemon switching shows all night
+        rt = ShowRuntime.load(z, CPU)
+        assert not any(tmp_dir.iterdir())
+        assert f"({z})" in rt.describe()
+        rt.warmup()  # everything it plays is in memory
+    assert f"show        features  ({z})" in show_info(str(z)) and "decoder.ts  " in show_info(str(z))
+    nested = zip_show(demo_show, tmp_path / "demo.zip", "demo")
+    assert ShowRuntime.load(nested, CPU).name == "demo"
+    assert not any(tmp_dir.iterdir())
+
+
+def test_bad_zipped_shows_leave_no_temporary_folder(features_show, tmp_path, tmp_dir):
+    corrupt = zip_show(features_show, tmp_path / "corrupt.zip", "features", {"decoder.ts": b"garbage"})
+    with pytest.raises(ShowError) as err:
+        ShowRuntime.load(corrupt, CPU)
+    # named inside the zip, not in the folder that is gone
+    assert str(err.value).startswith(f"{corrupt}/features/decoder.ts: checksum differs from {corrupt}/features/")
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("readme.txt", "no show here")
+    with pytest.raises(ShowError, match="the zip holds no show.toml"):
+        ShowRuntime.load(empty, CPU)
+    with pytest.raises(ShowError, match="the zip holds no show.toml"):
+        show_info(str(empty))
+    with pytest.raises(ShowError, match="the zip holds no show.toml"):
+        resolve_show_path(empty)
+    assert not any(tmp_dir.iterdir())
+
+
+def test_resolve_show_path_removes_its_unpacked_zip_at_exit(features_show, tmp_path, tmp_dir, monkeypatch):
+    at_exit = []
+    monkeypatch.setattr(bundle.atexit, "register", lambda f, *a, **kw: at_exit.append((f, a, kw)))
+    root = resolve_show_path(zip_show(features_show, tmp_path / "features.zip"))
+    assert load_manifest(root).name == "features" and root.parent == tmp_dir  # a one-shot tool reads it
+    for f, a, kw in at_exit:
+        f(*a, **kw)
+    assert not any(tmp_dir.iterdir())
 
 
 def test_features_show_maps_features_into_the_decoder_latent(features_show):

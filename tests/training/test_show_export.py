@@ -12,17 +12,21 @@ from latentvj.daemon.show.pack import show_info
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 from latentvj.training.audio_mapping import AffineMapping
+from latentvj.training.checkpoint import load_checkpoint
 from latentvj.training.dataset import DatasetError
 from latentvj.training.export import export_show
 
 CPU = RuntimeOptions(torch.device("cpu"))
 
 
-def test_an_image_show_bundle_declares_mapping_shots_and_plays(image_show, track_wav, tmp_path):
+def test_an_image_show_bundle_declares_mapping_shots_and_plays(image_show, image_run, track_wav, tmp_path):
     m = load_manifest(image_show)
     assert (m.name, m.decoder_kind, m.latent_dim, m.context, m.conditioning.context) == ("image", "image", 8, 1, 3)
     net = m.network
-    assert (net.file, net.residuals, net.rules.redraw_on) == ("mapping.ts", "residuals.npy", ("beat",))
+    learnt = load_checkpoint(image_run)["result"]["rules"]  # the cut rule the run read off its video
+    assert (net.file, net.residuals) == ("mapping.ts", "residuals.npy")
+    assert (list(net.rules.redraw_on), net.rules.probability, net.rules.min_s, net.rules.max_s) == (
+        learnt["redraw_on"], pytest.approx(learnt["probability"]), learnt["min_s"], learnt["max_s"])
     assert set(m.checksums) == {"encoder.ts", "decoder.ts", "mapping.ts", "residuals.npy"}
     info = show_info(str(image_show))
     assert "image latent (PCA-ordered, whitened)" in info and "explained" in info and "shots" in info

@@ -1,11 +1,11 @@
 """Training benchmarks: figures, not tests.
 
-    python -m latentvj.training.bench dataset [--seconds 30] [--size 256]
+    python -m latentvj.training.bench.speed dataset [--seconds 30] [--size 256]
         dataset build frames/s and peak RSS for 1x and 4x the input (RSS should stay flat)
-    python -m latentvj.training.bench train [--size 256] [--steps 40] [--device cuda]
+    python -m latentvj.training.bench.speed train [--size 256] [--steps 40] [--device cuda]
         decoder training samples/s (ours and baseline) and the fraction of each step spent
         waiting for data (near 0: the loader is not the bottleneck)
-    python -m latentvj.training.bench frame [--size 256] [--device cuda] [--threads 1]
+    python -m latentvj.training.bench.speed frame [--size 256] [--device cuda] [--threads 1]
         an image show's per-frame cost: the mapping (26-d x 8 frames -> 32-d) and the PCA-folded
         image decoder, TorchScript as exported, median ms per frame (weights do not change it)
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from latentvj.daemon.show.bundle import BUILTIN_DIR
 
-from .synthetic import procedural_track, write_music_video
+from ..synthetic import procedural_track, write_music_video
 
 ENCODER = BUILTIN_DIR / "demo" / "encoder.ts"
 _CHILD = ("import resource, sys; from latentvj.daemon.cli import main; rc = main(sys.argv[1:]); "
