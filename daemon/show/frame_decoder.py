@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..config import ConfigError
 from .bundle import ShowError
 from .device import synchronize
 from .torchscript import load_torchscript
+from .upscale import FILTERS, Resampler
 
 WARMUP_CALLS = 8
 
@@ -34,6 +34,7 @@ class FrameDecoder:
         device: torch.device,
         out_size: tuple[int, int] | None = None,
         half: bool = False,
+        upscale: str = "lanczos",
     ) -> None:
         self.path = path
         self.device = device
@@ -48,7 +49,12 @@ class FrameDecoder:
         self._z = torch.zeros(shape, dtype=dtype, device=device)
         self.native_w, self.native_h = native_size
         self.width, self.height = out_size or native_size
+        if upscale not in FILTERS:
+            raise ConfigError(f"upscale {upscale!r}: expected one of {', '.join(FILTERS)}")
         self._check_output()
+        self.resize: Resampler | None = None  # native -> out size on the device, its matrices made once
+        if (self.width, self.height) != (self.native_w, self.native_h):
+            self.resize = Resampler(native_size, (self.width, self.height), upscale, device)
         self._rgba = None  # (H, W, 4) uint8 on the device, only where that is not the host
         self._rgba_pool: list[torch.Tensor] = []  # --gpu-texture: device frames the sinks read in turn
         self._slot = 0
@@ -86,9 +92,11 @@ class FrameDecoder:
         if self.profile:
             synchronize(self.device)
         t1 = time.perf_counter()
-        if (self.height, self.width) != (self.native_h, self.native_w):
-            img = F.interpolate(img[None].float(), size=(self.height, self.width), mode="bilinear", align_corners=False)[0]
-        img = img.float().clamp_(0.0, 1.0).mul_(255.0).add_(0.5)
+        if self.resize is not None:
+            img = self.resize(img)  # (3, H, W) float32 in [0, 1]: the resampler's own buffer
+        else:
+            img = img.float().clamp_(0.0, 1.0)
+        img = img.mul_(255.0).add_(0.5)
         dst = torch.from_numpy(out)  # (H, W, 4) view of the caller's frame
         if self._rgba is None:  # cpu: write straight into the frame
             dst[..., :3].copy_(img.permute(1, 2, 0))  # float -> uint8 truncates; +0.5 rounds

@@ -44,6 +44,7 @@ class RuntimeOptions:
     size: tuple[int, int] | None = None  # output (W, H); None = the decoder's own
     half: bool = False
     deterministic: bool = True
+    upscale: str = "lanczos"  # the filter behind --size: lanczos, bicubic, bilinear or nearest (show/upscale.py)
 
 
 class ShowRuntime:
@@ -67,7 +68,8 @@ class ShowRuntime:
         self.features: FeaturesEncoder | None = self.encoder if m.encoder_kind == "features" else (
             FeaturesEncoder(m.sample_rate, m.hop) if m.conditioning.uses("features") else None)
         self.decoder = FrameDecoder(m.decoder_path, m.latent_dim, m.context, (m.width, m.height),
-                                    opts.device, out_size=opts.size, half=opts.half)
+                                    opts.device, out_size=opts.size, half=opts.half,
+                                    upscale=opts.upscale)
         self.sample_rate = m.sample_rate
         self.hop = m.hop
         self.encoder_dim = m.encoder_dim

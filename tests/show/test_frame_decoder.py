@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from conftest import make_decoder
 from latentvj.daemon.config import ConfigError
 from latentvj.daemon.show.frame_decoder import FrameDecoder
+from latentvj.daemon.show.upscale import Resampler
 
 CPU = torch.device("cpu")
 
@@ -24,6 +26,37 @@ def test_resize_to_the_requested_size(small_decoder):
     frame = np.zeros((48, 64, 4), np.uint8)
     dec.decode(np.random.default_rng(0).standard_normal((1, 8)).astype(np.float32), frame)
     assert frame[..., :3].std() > 0
+
+
+def _to_rgb8(img: torch.Tensor) -> np.ndarray:
+    return (img.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def test_size_upscales_with_lanczos_by_default(small_decoder):
+    z = np.random.default_rng(1).standard_normal((1, 8)).astype(np.float32)
+    native = torch.jit.load(str(small_decoder))(torch.from_numpy(z))[0].detach()  # (3, 32, 32)
+    dec = FrameDecoder(small_decoder, 8, 1, (32, 32), CPU, out_size=(256, 192))
+    frame = np.zeros((192, 256, 4), np.uint8)
+    dec.decode(z, frame)
+    want = _to_rgb8(Resampler((32, 32), (256, 192), "lanczos")(native))
+    assert np.abs(frame[..., :3].astype(int) - want).max() <= 1  # float rounding at .5
+    blurry = _to_rgb8(F.interpolate(native[None], size=(192, 256), mode="bilinear", align_corners=False)[0])
+    assert not np.array_equal(frame[..., :3], blurry)
+
+
+def test_the_old_bilinear_filter_is_still_there(small_decoder):
+    z = np.random.default_rng(1).standard_normal((1, 8)).astype(np.float32)
+    native = torch.jit.load(str(small_decoder))(torch.from_numpy(z))[0].detach()
+    dec = FrameDecoder(small_decoder, 8, 1, (32, 32), CPU, out_size=(64, 48), upscale="bilinear")
+    frame = np.zeros((48, 64, 4), np.uint8)
+    dec.decode(z, frame)
+    want = _to_rgb8(F.interpolate(native[None], size=(48, 64), mode="bilinear", align_corners=False)[0])
+    assert np.abs(frame[..., :3].astype(int) - want).max() <= 1
+
+
+def test_an_unknown_upscale_filter_is_a_config_error(small_decoder):
+    with pytest.raises(ConfigError, match="upscale 'sinc': expected one of lanczos, bicubic, bilinear, nearest"):
+        FrameDecoder(small_decoder, 8, 1, (32, 32), CPU, out_size=(64, 64), upscale="sinc")
 
 
 def test_context_window_is_passed_as_batch_context_dim(tmp_path):

@@ -147,10 +147,16 @@ def test_describe_names_the_show(features_show):
 def test_an_output_size_resizes_the_decoder(name, request):
     rt = ShowRuntime.load(show_path(name, request), RuntimeOptions(torch.device("cpu"), size=(48, 40)))
     assert (rt.decoder.width, rt.decoder.height) == (48, 40)
+    assert rt.decoder.resize.filter == "lanczos"  # the default filter
     assert "-> 48x40" in rt.describe()
     frame = np.zeros((40, 48, 4), np.uint8)
     rt.decoder.decode(np.zeros((rt.context, rt.latent_dim), np.float32), frame)
     assert (frame[..., 3] == 255).all() and frame[..., :3].any()
+
+
+def test_the_upscale_filter_is_a_runtime_option(features_show):
+    rt = ShowRuntime.load(features_show, RuntimeOptions(torch.device("cpu"), size=(64, 64), upscale="nearest"))
+    assert rt.decoder.resize.filter == "nearest"
 
 
 def test_the_music_stream_reads_silence_before_its_first_hop(features_show):
