@@ -9,6 +9,7 @@ module imports nothing heavy at the top; each verb imports its own machinery.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -148,6 +149,8 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         from .show_trainer import train_show
 
         result = train_show(cfg, args.out, args.resume, device=args.device)
+        if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports for all
+            return 0
         print(f"{args.out}: image show trained {cfg.steps} steps; held-out {format_metrics(result['metrics'])}; "
               f"audio explains {', '.join(f'{r:.2f}' for r in result['explained'][:8])} of the first directions")
         return 0

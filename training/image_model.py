@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .models import LatentDecoder, _stages
+from .models import LatentDecoder, stages
 
 DECODER_WIDTHS = (128, 96, 64, 48, 32, 16, 12)  # channels from the 4x4 map outwards; light at full size
 
@@ -44,7 +44,7 @@ class ImageAutoencoder(nn.Module):
         self.latent = latent
         self.audio = audio
         self.decoder = LatentDecoder(audio + latent, 1, width, height, widths)
-        n, h0, w0 = _stages(width, height, 4)
+        n, h0, w0 = stages(width, height, 4)
         chans = [widths[min(i, len(widths) - 1)] for i in range(n + 1)][::-1]  # full size -> 4x4
         layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 3, padding=1), nn.SiLU()]
         for a, b in zip(chans[:-1], chans[1:]):

@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentvj.daemon.cli import main as latentvj
 from latentvj.daemon.show.bundle import BUILTIN_DIR, MANIFEST, ShowError
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 
 from .dataset import FrameDataset
 from .evaluate import nearest_training_frames
 from .shots_video import ShotsTrack, render_shots_frame, shots_track
-from .show_bench import contact_sheet, score
+from .shots_scores import contact_sheet, score
 from .synthetic import write_audio, write_music_video
+from .verbs import run_verb
 
 SR = 44100
 TIMES: dict[str, float] = {}
@@ -45,12 +43,8 @@ SHIPPED_ENCODER = "daemon/show/builtin/demo/encoder.ts"  # where --install puts 
 
 
 def step(*argv: str) -> None:
-    print(f"\n$ latentvj {' '.join(argv)}", flush=True)
-    t = time.perf_counter()
-    if latentvj(list(argv)) != 0:
-        sys.exit(f"make_demo_show: `latentvj {' '.join(argv)}` failed")
     key = " ".join(argv[:2])
-    TIMES[key] = TIMES.get(key, 0.0) + time.perf_counter() - t
+    TIMES[key] = TIMES.get(key, 0.0) + run_verb(*argv, who="make_demo_show")
 
 
 def report(w: Path, data: FrameDataset, track: ShotsTrack, shows: dict[str, Path], sheet: Path | None) -> None:

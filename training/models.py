@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def _stages(width: int, height: int, base: int) -> tuple[int, int, int]:
+def stages(width: int, height: int, base: int) -> tuple[int, int, int]:
     """Number of x2 stages and the start map (h0, w0) for an output size."""
     n = int(math.log2(min(width, height) // base))
     if n < 1 or width % (1 << n) or height % (1 << n):
@@ -45,7 +45,7 @@ class LatentDecoder(nn.Module):
                  layout: list[tuple[int, int, int]] | None = None) -> None:
         super().__init__()
         self.context = context
-        self.n_up, self.h0, self.w0 = _stages(width, height, base)
+        self.n_up, self.h0, self.w0 = stages(width, height, base)
         chans = [widths[min(i, len(widths) - 1)] for i in range(self.n_up + 1)]
         self.c0 = chans[0]
         hidden = 256
@@ -76,7 +76,7 @@ class BaselineDecoder(nn.Module):
                  channels: int = 256, base: int = 4) -> None:
         super().__init__()
         self.context = context
-        self.n_up, self.h0, self.w0 = _stages(width, height, base)
+        self.n_up, self.h0, self.w0 = stages(width, height, base)
         self.c0 = channels
         self.fc = nn.Linear(latent_dim * context, channels * self.h0 * self.w0)
         layers: list[nn.Module] = []

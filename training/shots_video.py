@@ -27,9 +27,9 @@ from .synthetic import (
     CHORD_COLOURS,
     CHORD_PITCHES,
     ChordSegment,
-    _chord_segments,
-    _kick,
-    _pad_track,
+    chord_segments,
+    kick_sound,
+    pad_track,
 )
 
 N_COMPOSITIONS = 4
@@ -166,12 +166,12 @@ def shots_track(sr: int = 44100, seconds: float = 60.0, seed: int = 0) -> ShotsT
     stay at one level; shot cuts drawn from the same seed but from nothing in the sound."""
     rng = np.random.default_rng(seed)
     n = int(sr * seconds)
-    segments = _chord_segments(seconds, rng)
+    segments = chord_segments(seconds, rng)
     level = _smoothed_level(_bass_steps(seconds, rng), seconds)
     shots = _shot_segments(seconds, rng)  # drawn before the audio: the same at every sample rate
-    y = _pad_track(segments, n, sr, rng)
+    y = pad_track(segments, n, sr, rng)
     y += _bass_line(segments, level, n, sr, rng)
-    kick, kicks = _kick(sr), []
+    kick, kicks = kick_sound(sr), []
     n_beats = int(seconds / BEAT)
     bars = math.ceil(n_beats / 4)
     dropped = set((4 * np.arange(bars) + rng.integers(0, 4, bars)).tolist())  # a beat index per bar

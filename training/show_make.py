@@ -36,7 +36,7 @@ from tqdm import tqdm
 from latentvj.daemon.show.bundle import BUILTIN_DIR, sha256_of
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 
-from .dataset import MANIFEST, DatasetError, FrameDataset
+from .dataset import MANIFEST, DatasetError
 from .dataset_build import BuildOptions, build_dataset, expand_inputs
 from .show_trainer import MIN_FRAMES, train_show
 from .train_config import SHOW_DEFAULTS, TrainConfig, apply, load_file

@@ -25,6 +25,28 @@ when the footage carries no sound).
 
 Exact resume as in trainer.py: the checkpoint holds model, discriminator, optimisers and RNG, and
 batches depend on (seed, step).
+
+Several processes (one per GPU; gloo on CPUs), with torchrun as for `train decoder`:
+
+    torchrun --standalone --nproc_per_node=4 -m latentvj.training.cli train show DATA --out RUN
+
+Each process draws its own `batch` frames a step (StepBatches with its rank: N processes see N
+times the frames a step, at the same lr); the autoencoder and mapping are one DistributedDataParallel
+module for the generator step, the discriminator another for its step, so every process holds the
+same weights after every step (checked bit for bit at the end). Rank 0 alone logs, writes the
+checkpoint (the unwrapped modules' state dicts, as one process writes them), TensorBoard and
+metrics.toml, and runs `finish`; the others wait for its result. A stop (Ctrl-C to torchrun, which
+passes it on, or a `kill` of any one process) is agreed by all processes at the end of the step
+they are in, so all stop after the same step and the checkpoint is that step's. torchrun kills
+processes that have not ended 30 s after it passed a signal on: a step and a checkpoint must fit.
+
+What exact resume promises: resumed on the same number of processes (and the same devices and
+software), a run reaches bit for bit the weights it would have reached uninterrupted: batches
+depend on (seed, step, rank, process count) and the checkpoint holds every process's RNG state.
+Resumed on another number it goes on from the same weights and step, but not as it would have
+(the batches are dealt out by process count, and each process has its own noise); it says so.
+Nothing is promised across devices (CPU against GPU, one GPU model against another) or library
+versions: the arithmetic differs in the last bits and training amplifies it.
 """
 from __future__ import annotations
 
@@ -53,6 +75,7 @@ from .checkpoint import (
     save_atomic,
 )
 from .dataset import DatasetError, FrameDataset, StepBatches
+from .distributed import Ranks, digest
 from .evaluate import eval_indices, format_metrics, metrics, nearest_training_frames
 from .image_losses import (
     adaptive_weight,
@@ -140,19 +163,58 @@ class _Stopped(Exception):
     pass
 
 
+class _Generator(torch.nn.Module):
+    """The generator step's forward in one module, so one DistributedDataParallel sees the
+    autoencoder and the mapping in one call (each of their parameters used, each gradient
+    averaged once). It holds the very modules trained, saved and evaluated: not a copy."""
+
+    def __init__(self, ae: ImageAutoencoder, mapping: AudioMapping) -> None:
+        super().__init__()
+        self.ae, self.mapping = ae, mapping
+
+    def forward(self, c: torch.Tensor, seen: torch.Tensor, gen: torch.Generator
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """c (B, context, D) the sound, seen (B, 3, H, W) the frame as the encoder sees it -> a (B, audio),
+        recon (B, 3, H, W), mu, logvar, z (B, footage), and swapped (B, 3, H, W): another frame's
+        footage (z rolled by one, detached) under this frame's sound."""
+        a = self.mapping(c)
+        recon, mu, logvar, z = self.ae(seen, a, gen)
+        swapped = self.ae.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1))
+        return a, recon, mu, logvar, z, swapped
+
+
 def train_show(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, progress: bool = True,
                until: int | None = None, on_step: Callable[[int], None] | None = None) -> dict:
     """Train into `out`; `until`: stop after that step with a checkpoint, as if killed there (tests
-    of exact resume). `on_step(done)` after each step (a caller's own progress). Returns {} when stopped."""
+    of exact resume). `on_step(done)` after each step (a caller's own progress). Returns {} when
+    stopped. Under torchrun every process returns rank 0's result."""
+    ranks = Ranks(device)
     try:
-        return _train(cfg, out, resume, device, progress, until, on_step)
+        result = _train(cfg, out, resume, ranks, progress, until, on_step)
     except _Stopped:
-        return {}
+        result = {}
+    except KeyboardInterrupt:
+        ranks.close()
+        raise
+    # (an error leaves the group as it is: this process ends, and torchrun ends the others)
+    ranks.close()
+    return result
 
 
-def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progress: bool, until: int | None,
+def _rank_rng(ck: dict, ranks: Ranks) -> dict | None:
+    """This process's RNG state in a checkpoint; None (its own seed) for a process the run did not have."""
+    was = ck.get("world", 1)
+    if was != ranks.world and ranks.master:
+        log.warning("started on %d processes, resumed on %d: it goes on from the same weights, but not exactly as "
+                    "it would have (the batches are dealt out by process count; each process has its own noise)",
+                    was, ranks.world)
+    states = ck.get("rng_ranks") or [ck["rng"]]
+    return states[ranks.rank] if ranks.rank < len(states) else None
+
+
+def _train(cfg: TrainConfig, out: Path, resume: bool, ranks: Ranks, progress: bool, until: int | None,
            on_step: Callable[[int], None] | None) -> dict:
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev, master, rank, world = ranks.device, ranks.master, ranks.rank, ranks.world
     data = FrameDataset(Path(cfg.data))
     check_frames(data)
     ckpt_path = out / CHECKPOINT
@@ -160,8 +222,8 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
         raise DatasetError(f"{out}: already has a {CHECKPOINT}; pass --resume to continue it or choose a new --out")
     if resume and not ckpt_path.exists():
         raise DatasetError(f"{out}: nothing to resume (no {CHECKPOINT})")
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed * 1000)
+    torch.manual_seed(cfg.seed + rank)  # the weights are rank 0's (DDP sends them out); the noise is each rank's
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
     ck = load_checkpoint(out) if resume else None
     meta = ck["meta"] if ck else show_meta(cfg, data)
     if meta["encoder_sha256"] != data.manifest["encoder_sha256"]:
@@ -181,40 +243,65 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
     if ck:
         for key, module in parts_of:
             module.load_state_dict(ck[key])
-        torch.set_rng_state(ck["rng"]["torch"])
-        gen.set_state(ck["rng"]["gen"])
-        if dev.type == "cuda" and ck["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(ck["rng"]["cuda"])
+        rng = _rank_rng(ck, ranks)
+        if rng is not None:
+            torch.set_rng_state(rng["torch"])
+            gen.set_state(rng["gen"])
+            if dev.type == "cuda" and rng.get("cuda") is not None:
+                torch.cuda.set_rng_state(rng["cuda"])
         start = ck["step"]
-        log.info("resumed from step %d of %d", start, cfg.steps)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.toml").write_text(dumps_toml(to_dict(cfg)))
-    from torch.utils.tensorboard import SummaryWriter
+        if master:
+            log.info("resumed from step %d of %d", start, cfg.steps)
+    # One process: the modules themselves. Several: DDP, which sends rank 0's weights and buffers
+    # out now, rank 0's buffers again before each call (the discriminator's spectral norm vectors
+    # change at every call; the generator's are constants, a few hundred numbers), and averages
+    # gradients in backward.
+    # In the generator step the discriminator is called unwrapped: its gradients there are thrown
+    # away (opt_d zeroes them before its own step), and DDP's hooks act only after a forward
+    # through the wrapper, so nothing is sent for them. The adaptive weight is an autograd.grad on
+    # the decoder's last layer (the unwrapped module's own parameter, which DDP shares): it leaves
+    # .grad alone, so DDP sees nothing of it, and find_unused_parameters is not needed. Each rank
+    # weighs the adversarial term on its own batch (as taming-transformers under DDP), and the
+    # weighted gradients are averaged in backward.
+    gnet = ranks.wrap(_Generator(ae, mapping))
+    dnet = ranks.wrap(disc)
+    writer = None
+    if master:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.toml").write_text(dumps_toml(to_dict(cfg)))
+        from torch.utils.tensorboard import SummaryWriter
 
-    writer = SummaryWriter(str(out / "tb"), purge_step=start)
+        writer = SummaryWriter(str(out / "tb"), purge_step=start)
     last_save = [time.perf_counter()]
 
-    def checkpoint(step: int, result: dict | None = None) -> None:
-        save_atomic({"kind": "show", "step": step, "config": to_dict(cfg), "meta": meta, "result": result or {},
-                     **{k: m.state_dict() for k, m in parts_of},
-                     "rng": {"torch": torch.get_rng_state(), "gen": gen.get_state(),
-                             "cuda": torch.cuda.get_rng_state() if dev.type == "cuda" else None}}, ckpt_path)
+    def rng_state() -> dict:
+        return {"torch": torch.get_rng_state(), "gen": gen.get_state(),
+                "cuda": torch.cuda.get_rng_state() if dev.type == "cuda" else None}
+
+    def checkpoint(step: int, result: dict | None = None, states: list[dict] | None = None) -> None:
+        """All ranks call it after the same step (each gives its RNG state); rank 0 writes."""
+        states = states if states is not None else ranks.gather(rng_state())
+        if master:
+            save_atomic({"kind": "show", "step": step, "world": world, "config": to_dict(cfg), "meta": meta,
+                         "result": result or {}, **{k: m.state_dict() for k, m in parts_of},
+                         "rng": states[0], **({"rng_ranks": states} if world > 1 else {})}, ckpt_path)
         last_save[0] = time.perf_counter()
 
     eval_idx = eval_indices(data, cfg.eval_frames)
     grid_idx = eval_idx[np.linspace(0, len(eval_idx) - 1, min(cfg.grid_frames, len(eval_idx))).astype(int)]
-    log.info("%s: image show, latent %d (audio %d from %s, %d-d x %d; footage %d) at %dx%d, %d params, on %s; "
-             "%d steps; %d training / %d held-out frames", out, meta["latent"], meta["audio"],
-             " + ".join(f"{s.kind} {s.dim}" for s in cond.streams), cond.dim, cond.context,
-             meta["latent"] - meta["audio"], size[0], size[1],
-             sum(p.numel() for m in (ae, mapping) for p in m.parameters()), dev, cfg.steps, len(data.train_idx),
-             len(data.heldout_idx))
-    bar = tqdm(total=cfg.steps, initial=start, unit="step", disable=not progress)
+    if master:
+        log.info("%s: image show, latent %d (audio %d from %s, %d-d x %d; footage %d) at %dx%d, %d params, on %s%s; "
+                 "%d steps; %d training / %d held-out frames", out, meta["latent"], meta["audio"],
+                 " + ".join(f"{s.kind} {s.dim}" for s in cond.streams), cond.dim, cond.context,
+                 meta["latent"] - meta["audio"], size[0], size[1],
+                 sum(p.numel() for m in (ae, mapping) for p in m.parameters()), dev,
+                 f" x{world} processes" if world > 1 else "", cfg.steps, len(data.train_idx), len(data.heldout_idx))
+    bar = tqdm(total=cfg.steps, initial=start, unit="step", disable=not (progress and master))
     amp = _amp(dev, cfg)
     ae.train()
     disc.train()
     mapping.train()
-    batches = StepBatches(data, cfg.batch, cond, cfg.seed)
+    batches = StepBatches(data, cfg.batch, cond, cfg.seed, rank, world)
     loader = torch.utils.data.DataLoader(batches, batch_size=None, sampler=range(start, cfg.steps),
                                          num_workers=cfg.workers, prefetch_factor=4 if cfg.workers else None,
                                          generator=torch.Generator().manual_seed(cfg.seed),
@@ -227,15 +314,13 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
             c = c + cfg.latent_noise * torch.randn(c.shape, generator=gen).to(dev)  # the sound, never exactly
             adversarial = step >= adv_from
             with amp():
-                a = mapping(c)  # (B, audio)
                 seen = photometric_jitter(x, cfg.photometric_jitter, gen) if cfg.photometric_jitter > 0 else x
-                recon, mu, logvar, z = ae(seen, a, gen)
-                recon = recon.float()
+                # swapped: another frame's footage under this frame's sound; its overall colour and
+                # light must still be this frame's, as far as the sound can say
+                a, recon, mu, logvar, z, swapped = gnet(c, seen, gen)
+                recon, swapped = recon.float(), swapped.float()
                 rec = multiscale_l1(recon, x) + cfg.spectrum_weight * spectrum_loss(recon, x)
                 kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), dim=1))
-                # another frame's footage under this frame's sound: its overall colour and light must
-                # still be this frame's, as far as the sound can say
-                swapped = ae.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1)).float()
                 coarse = coarse_l1(swapped, x)
                 loss = rec + cfg.kl_weight * min(1.0, step / kl_ramp) * kl + cfg.coarse_weight * coarse
                 parts = {"rec": rec.item(), "kl": kl.item(), "coarse": coarse.item()}
@@ -253,8 +338,8 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
             sched_g.step()
             if adversarial:
                 with amp():
-                    d_loss = d_hinge(disc(x)[0].float(), disc(recon.detach())[0].float()) \
-                        + d_hinge(disc(x.roll(1, dims=0))[0].float(), disc(swapped.detach())[0].float())
+                    d_loss = d_hinge(dnet(x)[0].float(), dnet(recon.detach())[0].float()) \
+                        + d_hinge(dnet(x.roll(1, dims=0))[0].float(), dnet(swapped.detach())[0].float())
                 opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
                 opt_d.step()
@@ -266,37 +351,54 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, device: str | None, progre
             bar.update(1)
             if on_step:
                 on_step(done)
-            if done % cfg.log_every == 0 or done == cfg.steps:
+            if writer and (done % cfg.log_every == 0 or done == cfg.steps):  # rank 0's batch
                 now = time.perf_counter()
                 for k, v in parts.items():
                     writer.add_scalar(f"train/{k}", v, done)
                 writer.add_scalar("speed/steps_per_s", cfg.log_every / max(now - t_last, 1e-9), done)
                 bar.set_postfix(rec=f"{parts['rec']:.4f}", kl=f"{parts['kl']:.1f}")
                 t_last = now
-            if done % cfg.eval_every == 0 and done != cfg.steps:
+            if writer and done % cfg.eval_every == 0 and done != cfg.steps:
                 _heldout_grid(ae, mapping, data, cond, grid_idx, size, dev, writer, done)
-            if done != cfg.steps and (done % cfg.ckpt_every == 0 or done == until
-                                      or time.perf_counter() - last_save[0] > CHECKPOINT_S):
+            # Ctrl-C or kill on any rank, and the wall-time checkpoint, on all ranks at once
+            stop, due = ranks.any(stops.asked, time.perf_counter() - last_save[0] > CHECKPOINT_S)
+            if done != cfg.steps and (done % cfg.ckpt_every == 0 or done == until or due):
                 checkpoint(done)
-            if stops.asked:  # Ctrl-C or kill: the step is whole, so save it and stop
+            if stop:  # the step is whole, so save it and stop
                 checkpoint(done)
-                writer.close()
-                log.info("stopped at step %d with a checkpoint: the same command with --resume continues", done)
+                if writer:
+                    writer.close()
+                ranks.barrier()  # no rank ends before rank 0 has written: torchrun would kill it mid-write
+                if master:
+                    log.info("stopped at step %d with a checkpoint: the same command with --resume continues", done)
                 raise KeyboardInterrupt
             if done == until:
-                writer.close()
+                if writer:
+                    writer.close()
+                ranks.barrier()
                 raise _Stopped
     bar.close()
-    result = finish(cfg, meta, data, ae, mapping, dev, eval_idx, grid_idx, writer)
-    checkpoint(cfg.steps, result)
-    (out / "metrics.toml").write_text(dumps_toml({"step": cfg.steps, **result["metrics"],
-                                                  "explained": result["explained"], "cuts": result["cuts"],
-                                                  "rules": result["rules"]}))
-    writer.close()
-    log.info("held-out at step %d: %s", cfg.steps, format_metrics(result["metrics"]))
-    log.info("audio explains (held-out R^2 per latent direction: %d audio, then footage): %s", meta["audio"],
-             " ".join(f"{r:.2f}" for r in result["explained"]))
-    return result
+    states = None
+    if world > 1:  # each rank's last RNG state for the checkpoint, and its weights' hash
+        ends = ranks.gather((rng_state(), digest(ae, mapping, disc)))
+        states = [s for s, _ in ends]
+        if master:
+            if len({d for _, d in ends}) > 1:
+                raise RuntimeError(f"the {world} processes ended with different weights; DDP did not keep them "
+                                   "together (a bug: please report it)")
+            log.info("weights identical on all %d processes", world)
+    result = None
+    if master:
+        result = finish(cfg, meta, data, ae, mapping, dev, eval_idx, grid_idx, writer)
+        checkpoint(cfg.steps, result, states)
+        (out / "metrics.toml").write_text(dumps_toml({"step": cfg.steps, **result["metrics"],
+                                                      "explained": result["explained"], "cuts": result["cuts"],
+                                                      "rules": result["rules"]}))
+        writer.close()
+        log.info("held-out at step %d: %s", cfg.steps, format_metrics(result["metrics"]))
+        log.info("audio explains (held-out R^2 per latent direction: %d audio, then footage): %s", meta["audio"],
+                 " ".join(f"{r:.2f}" for r in result["explained"]))
+    return ranks.from_master(result)  # the others wait here while rank 0 finishes
 
 
 @torch.no_grad()

@@ -216,7 +216,7 @@ class ChordTrack:
         return float(np.abs(changes - t).min()) if len(changes) else math.inf
 
 
-def _chord_segments(seconds: float, rng: np.random.Generator) -> tuple[ChordSegment, ...]:
+def chord_segments(seconds: float, rng: np.random.Generator) -> tuple[ChordSegment, ...]:
     """1..4 bars each, the next chord any other one: neither time nor position predicts the chord."""
     segments, start, chord = [], 0.0, int(rng.integers(len(CHORD_NAMES)))
     while start < seconds:
@@ -239,7 +239,7 @@ def _pad(chord: int, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     return y * PAD_RMS / max(float(np.sqrt(np.mean(y * y))), 1e-12)
 
 
-def _pad_track(segments: tuple[ChordSegment, ...], n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+def pad_track(segments: tuple[ChordSegment, ...], n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """(n,) float64: each segment's pad, overlapping its neighbours by half a crossfade either side."""
     half = int(CROSSFADE_S * sr / 2)
     y = np.zeros(n)
@@ -257,7 +257,7 @@ def _pad_track(segments: tuple[ChordSegment, ...], n: int, sr: int, rng: np.rand
     return y
 
 
-def _kick(sr: int) -> np.ndarray:
+def kick_sound(sr: int) -> np.ndarray:
     tt = np.arange(int(0.3 * sr)) / sr
     return 0.8 * np.sin(2 * np.pi * np.cumsum(50 + 100 * np.exp(-tt * 30)) / sr) * np.exp(-tt * 8)
 
@@ -267,9 +267,9 @@ def chord_track(sr: int = 44100, seconds: float = 60.0, seed: int = 0) -> ChordT
     trained on it can only get the colour right by hearing harmony, not loudness or rhythm."""
     rng = np.random.default_rng(seed)
     n = int(sr * seconds)
-    segments = _chord_segments(seconds, rng)
-    y = _pad_track(segments, n, sr, rng)
-    kick, kicks = _kick(sr), []
+    segments = chord_segments(seconds, rng)
+    y = pad_track(segments, n, sr, rng)
+    kick, kicks = kick_sound(sr), []
     n_beats = int(seconds / BEAT)
     bars = math.ceil(n_beats / 4)
     dropped = set((4 * np.arange(bars) + rng.integers(0, 4, bars)).tolist())  # a beat index per bar

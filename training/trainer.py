@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -38,6 +37,7 @@ from .checkpoint import (
     save_atomic,
 )
 from .dataset import DatasetError, FrameDataset, StepBatches, to_tensor
+from .distributed import join
 from .evaluate import Predict, eval_indices, format_metrics, metrics, predictor
 from .train_config import TrainConfig, conditioning_of, to_dict
 
@@ -103,23 +103,8 @@ def heldout_grid(predict: Predict, data: FrameDataset, idx: np.ndarray) -> torch
     return torch.cat([top, torch.cat(list(out), dim=2)], dim=1)
 
 
-def _distributed() -> tuple[int, int, torch.device]:
-    if "RANK" not in os.environ:
-        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return 0, 1, dev
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
-    dist.init_process_group(backend)
-    local = int(os.environ.get("LOCAL_RANK", 0))
-    if torch.cuda.is_available():
-        torch.cuda.set_device(local)
-        return dist.get_rank(), dist.get_world_size(), torch.device("cuda", local)
-    return dist.get_rank(), dist.get_world_size(), torch.device("cpu")
-
-
 def train(cfg: TrainConfig, out: Path, resume: bool, device: str | None = None, progress: bool = True) -> dict:
-    rank, world, dev = _distributed()
-    if device:
-        dev = torch.device(device)
+    rank, world, dev = join(device)
     master = rank == 0
     data = FrameDataset(Path(cfg.data))
     ckpt_path = out / CHECKPOINT

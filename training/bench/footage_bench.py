@@ -26,7 +26,6 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,13 +33,13 @@ import cv2
 import numpy as np
 import torch
 
-from latentvj.daemon.cli import main as latentvj
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 
 from ..dataset import MANIFEST, DatasetError, FrameDataset
 from ..evaluate import evaluate, show_predictor
 from ..show_make import DEMO_ENCODER
 from ..train_config import SHOW_DEFAULTS
+from ..verbs import run_verb
 from .footage import FootageError
 from .footage_video import STANDARD, write_footage_video
 
@@ -158,12 +157,7 @@ def write_videos(work: Path, seconds: dict[str, float], size: int) -> dict[str, 
 
 
 def run(*argv: str) -> float:
-    """One public CLI command, in this process; returns its wall time."""
-    print(f"$ latentvj {' '.join(argv)}", flush=True)
-    t = time.perf_counter()
-    if latentvj(list(argv)) != 0:
-        sys.exit(f"footage_bench: `latentvj {' '.join(argv)}` failed")
-    return time.perf_counter() - t
+    return run_verb(*argv, who="footage_bench")
 
 
 def pick(idx: np.ndarray, n: int = COLUMNS) -> np.ndarray:
