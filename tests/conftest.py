@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from latentvj.daemon.show.bundle import BUILTIN_DIR
-from latentvj.training.models import LatentDecoder
-from latentvj.training.synthetic import procedural_track, write_audio
+from latentvj.training.decoder.models import LatentDecoder
+from latentvj.training.synth.synthetic import procedural_track, write_audio
 
 DEMO = BUILTIN_DIR / "demo"
 TESTS = Path(__file__).resolve().parent
@@ -88,7 +88,7 @@ def port() -> int:
 @pytest.fixture(scope="session")
 def music_videos(tmp_path_factory) -> list[Path]:
     """Three short synthetic music videos: stereo 44.1 kHz 16:9; 5.1 at 48 kHz, portrait, 25 fps; mono, odd size."""
-    from latentvj.training.synthetic import write_music_video
+    from latentvj.training.synth.synthetic import write_music_video
 
     d = tmp_path_factory.mktemp("videos")
     return [
@@ -99,7 +99,7 @@ def music_videos(tmp_path_factory) -> list[Path]:
 
 
 def build(videos: list[Path], out: Path, **kw):
-    from latentvj.training.dataset_build import BuildOptions, build_dataset
+    from latentvj.training.data.dataset_build import BuildOptions, build_dataset
 
     opts = BuildOptions(size=kw.pop("size", 32), heldout_seconds=kw.pop("heldout_seconds", 1.0), **kw)
     return build_dataset(videos, DEMO / "encoder.ts", out, opts)
@@ -114,7 +114,7 @@ def dataset(tmp_path_factory, music_videos) -> Path:
 
 def train_run(data: Path, out: Path, **settings):
     from latentvj.training.train_config import TrainConfig, apply
-    from latentvj.training.trainer import train
+    from latentvj.training.decoder.trainer import train
 
     base = {"data": str(data), "steps": 20, "batch": 4, "workers": 0, "eval_every": 10, "ckpt_every": 10,
             "log_every": 5, "eval_frames": 60}
@@ -124,7 +124,7 @@ def train_run(data: Path, out: Path, **settings):
 
 def show_run(data: Path, out: Path, until: int | None = None, **settings):
     """A small `train show` run: both stages, in a few seconds."""
-    from latentvj.training.show_trainer import train_show
+    from latentvj.training.show.show_trainer import train_show
     from latentvj.training.train_config import SHOW_DEFAULTS, TrainConfig, apply
 
     base = {**SHOW_DEFAULTS, "data": str(data), "steps": 24, "batch": 4, "workers": 0, "eval_every": 10,

@@ -194,7 +194,7 @@ def test_the_music_stream_reaches_osc_onsets_beat_and_features():
 
     from latentvj.daemon.audio.music_features import MUSIC_FEATURE_NAMES
     from latentvj.daemon.control.osc_out import OscOut
-    from latentvj.training.synthetic import drum_pattern
+    from latentvj.training.synth.synthetic import drum_pattern
 
     got: dict[str, list] = {}
     d = Dispatcher()

@@ -1,1 +1,1 @@
-"""Offline tools: datasets from videos, decoder and VAE training, RAVE wrapper, export."""
+"""Offline tools, by stage: data/ (videos -> datasets), show/ (the image show: train, cut rule, export, `show make`), decoder/ (regression decoders), eval/ (scores), synth/ (synthetic videos), bench/ (benchmarks)."""

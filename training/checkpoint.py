@@ -19,8 +19,8 @@ from latentvj.daemon.show.conditioning import (
     parse_conditioning,
 )
 
-from .dataset import DatasetError
-from .models import build_model
+from latentvj.training.data.dataset import DatasetError
+from latentvj.training.decoder.models import build_model
 
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_S = 300.0  # also checkpoint after this much wall time, whatever ckpt_every says: a kill loses

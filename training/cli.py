@@ -17,8 +17,8 @@ from pathlib import Path
 def _errors():
     from latentvj.daemon.show.bundle import ShowError
 
-    from .dataset import DatasetError
-    from .video_io import VideoError
+    from latentvj.training.data.dataset import DatasetError
+    from latentvj.training.data.video_io import VideoError
 
     return DatasetError, VideoError, ShowError
 
@@ -38,7 +38,7 @@ def _guard(fn):
 
 # ---- dataset ---------------------------------------------------------------------------------
 def cmd_dataset_build(args: argparse.Namespace) -> int:
-    from .dataset_build import BuildOptions, build_dataset
+    from latentvj.training.data.dataset_build import BuildOptions, build_dataset
 
     opts = BuildOptions(size=args.size, fps=args.fps, heldout_seconds=args.heldout_seconds,
                         heldout_every=args.heldout_every, device=args.device)
@@ -70,7 +70,7 @@ def add_dataset(sub) -> None:
 
 # ---- show make -------------------------------------------------------------------------------
 def cmd_show_make(args: argparse.Namespace) -> int:
-    from .show_make import MakeOptions, make_show
+    from latentvj.training.show.show_make import MakeOptions, make_show
 
     opts = MakeOptions(size=args.size, steps=args.steps, minutes=args.minutes, device=args.device,
                        encoder=args.encoder, conditioning=args.conditioning, config=args.config, name=args.name,
@@ -80,7 +80,7 @@ def cmd_show_make(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nlatentvj show make: stopped; the same command continues where it stopped", file=sys.stderr)
         return 130
-    from .evaluate import format_metrics
+    from latentvj.training.eval.evaluate import format_metrics
 
     print(f"show {r['bundle']}: {r['steps']} steps at {r['settings']['size']}x{r['settings']['size']}\n  "
           f"{format_metrics(r['metrics'])}")
@@ -115,9 +115,9 @@ def add_show_make(sub) -> None:
 def cmd_train_model(args: argparse.Namespace) -> int:
     from latentvj.daemon.config import parse_size
 
-    from .dataset import DatasetError
-    from .evaluate import format_metrics
-    from .train_config import SHOW_DEFAULTS, TrainConfig, apply, load_file, to_dict
+    from latentvj.training.data.dataset import DatasetError
+    from latentvj.training.eval.evaluate import format_metrics
+    from latentvj.training.train_config import SHOW_DEFAULTS, TrainConfig, apply, load_file, to_dict
 
     show = args.train_cmd in ("show", "vae")
     flags = {"data": str(args.data)}
@@ -146,7 +146,7 @@ def cmd_train_model(args: argparse.Namespace) -> int:
             apply(cfg, load_file(args.config), str(args.config))
         apply(cfg, flags, "command line")
     if show:
-        from .show_trainer import train_show
+        from latentvj.training.show.show_trainer import train_show
 
         result = train_show(cfg, args.out, args.resume, device=args.device)
         if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 reports for all
@@ -154,7 +154,7 @@ def cmd_train_model(args: argparse.Namespace) -> int:
         print(f"{args.out}: image show trained {cfg.steps} steps; held-out {format_metrics(result['metrics'])}; "
               f"audio explains {', '.join(f'{r:.2f}' for r in result['explained'][:8])} of the first directions")
         return 0
-    from .trainer import train
+    from latentvj.training.decoder.trainer import train
 
     result = train(cfg, args.out, args.resume, device=args.device)
     if result:
@@ -163,7 +163,7 @@ def cmd_train_model(args: argparse.Namespace) -> int:
 
 
 def cmd_train_rave(args: argparse.Namespace) -> int:
-    from .rave import DEFAULT_VENV, RaveJob, train_rave
+    from latentvj.training.rave import DEFAULT_VENV, RaveJob, train_rave
 
     job = RaveJob(args.audio_dir, args.name, args.out, config=args.config, steps=args.steps, gpu=args.gpu,
                   latent_dim=args.latent_dim)
@@ -222,7 +222,7 @@ def add_train(sub) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from latentvj.daemon.show.pack import show_info
 
-    from .export import export_show
+    from latentvj.training.export import export_show
 
     out, diff = export_show(args.run, args.out, args.encoder, args.name, args.mapping)
     print(show_info(str(out)))
@@ -243,7 +243,7 @@ def add_export(sub) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_metrics
+    from latentvj.training.eval.evaluate import evaluate, format_metrics
 
     m = evaluate(args.target, args.data, args.frames)
     print(f"{args.target}: {format_metrics(m)}")

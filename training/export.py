@@ -20,8 +20,8 @@ from latentvj.daemon.show.bundle import ShowError, sha256_of
 from latentvj.daemon.show.pack import create_show
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
-from .checkpoint import load_checkpoint, load_model, meta_conditioning
-from .dataset import DatasetError
+from latentvj.training.checkpoint import load_checkpoint, load_model, meta_conditioning
+from latentvj.training.data.dataset import DatasetError
 
 log = logging.getLogger("latentvj.export")
 TOLERANCE = 1e-4  # max abs difference, images in [0, 1]
@@ -35,7 +35,7 @@ def export_show(run: Path, out: Path, encoder: Path | None, name: str | None = N
     cond = meta_conditioning(meta)
     encoder = _checked_encoder(run, meta, cond, encoder)
     if ck.get("kind") == "show":
-        from .show_export import export_image_show
+        from latentvj.training.show.show_export import export_image_show
 
         return out, export_image_show(run, ck, out, encoder, name, mode)
     if mode != "fitted":

@@ -29,12 +29,12 @@ import numpy as np
 from latentvj.daemon.show.bundle import BUILTIN_DIR, MANIFEST, ShowError
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 
-from .dataset import FrameDataset
-from .evaluate import nearest_training_frames
-from .shots_video import ShotsTrack, render_shots_frame, shots_track
-from .shots_scores import contact_sheet, score
-from .synthetic import write_audio, write_music_video
-from .verbs import run_verb
+from latentvj.training.data.dataset import FrameDataset
+from latentvj.training.eval.evaluate import nearest_training_frames
+from latentvj.training.synth.shots_video import ShotsTrack, render_shots_frame, shots_track
+from latentvj.training.eval.shots_scores import contact_sheet, score
+from latentvj.training.synth.synthetic import write_audio, write_music_video
+from latentvj.training.verbs import run_verb
 
 SR = 44100
 TIMES: dict[str, float] = {}

@@ -19,7 +19,7 @@ import torch
 from latentvj.daemon.show.bundle import ShowError
 from latentvj.daemon.show.rave_encoder import RaveEncoder
 
-from .dataset import DatasetError
+from latentvj.training.data.dataset import DatasetError
 
 RAVE_PINS = ["acids-rave==2.3.1", "setuptools<81"]  # lightning 1.9 imports pkg_resources
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".m4a", ".opus")

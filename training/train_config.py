@@ -14,7 +14,7 @@ from latentvj.daemon.show.conditioning import STREAM_KINDS, Conditioning
 from latentvj.daemon.suggest import did_you_mean
 from latentvj.daemon.toml_io import read_toml
 
-from .dataset import DatasetError, FrameDataset
+from latentvj.training.data.dataset import DatasetError, FrameDataset
 
 ARCHES = ("ours", "baseline", "show")
 # `train show` and `train vae` start from these instead: a window of history for the mapping (the

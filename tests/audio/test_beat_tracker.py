@@ -6,7 +6,7 @@ import pytest
 from latentvj.daemon.audio.beat_tracker import BeatTracker
 from latentvj.daemon.audio.music_analysis import beat_strength
 from latentvj.daemon.audio.music_features import fine_hop, music_features_of_signal
-from latentvj.training.synthetic import BEAT, procedural_track
+from latentvj.training.synth.synthetic import BEAT, procedural_track
 
 SR = 44100
 HOP = fine_hop(SR)

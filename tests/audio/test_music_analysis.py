@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from latentvj.daemon.audio.music_analysis import EVENTS, STREAM_NAMES, MusicAnalysis
-from latentvj.training.synthetic import drum_pattern
+from latentvj.training.synth.synthetic import drum_pattern
 
 SR = 44100
 

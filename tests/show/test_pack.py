@@ -14,8 +14,8 @@ from latentvj.daemon.show.pack import (
     show_info,
 )
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
-from latentvj.training.models import LatentDecoder
-from latentvj.training.synthetic import write_audio
+from latentvj.training.decoder.models import LatentDecoder
+from latentvj.training.synth.synthetic import write_audio
 
 CPU = RuntimeOptions(torch.device("cpu"))
 

@@ -8,7 +8,7 @@ from latentvj.training.checkpoint import (
     load_model,
     save_atomic,
 )
-from latentvj.training.dataset import DatasetError
+from latentvj.training.data.dataset import DatasetError
 
 
 def test_an_unreadable_or_missing_checkpoint_is_named(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import DEMO, train_run
 from latentvj.daemon.show.bundle import load_manifest
-from latentvj.training.dataset import DatasetError
+from latentvj.training.data.dataset import DatasetError
 from latentvj.training.export import export_show
 
 

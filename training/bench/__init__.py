@@ -1,1 +1,2 @@
-"""Benchmark material and figures: real-footage music videos (footage_video), speed benchmarks (__main__)."""
+"""Benchmarks that print figures, and their material: real-footage music videos (footage_video, footage,
+beat_song), `show make` judged on them (footage_bench), shows on drawn shapes (show_bench), speed (speed)."""

@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from ..video_io import crop_resize
+from latentvj.training.data.video_io import crop_resize
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "latentvj" / "footage"
 PIP = (sys.executable, "-m", "pip")  # tests swap it to prove nothing is downloaded

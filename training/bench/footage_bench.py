@@ -35,13 +35,13 @@ import torch
 
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 
-from ..dataset import MANIFEST, DatasetError, FrameDataset
-from ..evaluate import evaluate, show_predictor
-from ..show_make import DEMO_ENCODER
-from ..train_config import SHOW_DEFAULTS
-from ..verbs import run_verb
-from .footage import FootageError
-from .footage_video import STANDARD, write_footage_video
+from latentvj.training.data.dataset import MANIFEST, DatasetError, FrameDataset
+from latentvj.training.eval.evaluate import evaluate, show_predictor
+from latentvj.training.show.show_make import DEMO_ENCODER
+from latentvj.training.train_config import SHOW_DEFAULTS
+from latentvj.training.verbs import run_verb
+from latentvj.training.bench.footage import FootageError
+from latentvj.training.bench.footage_video import STANDARD, write_footage_video
 
 FPS = 30
 SETTINGS = "bench.toml"  # the settings the work folder was started with

@@ -28,9 +28,9 @@ import av
 import cv2
 import numpy as np
 
-from ..synthetic import write_music_video
-from .beat_song import beat_song
-from .footage import DEFAULT_CACHE, SUBSETS, Footage, FootageError, Sources, fetch_footage, load_sources
+from latentvj.training.synth.synthetic import write_music_video
+from latentvj.training.bench.beat_song import beat_song
+from latentvj.training.bench.footage import DEFAULT_CACHE, SUBSETS, Footage, FootageError, Sources, fetch_footage, load_sources
 
 SHOT_BEATS = (1, 2, 4)
 SHOT_BEAT_P = (0.2, 0.6, 0.2)

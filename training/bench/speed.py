@@ -22,7 +22,7 @@ from pathlib import Path
 
 from latentvj.daemon.show.bundle import BUILTIN_DIR
 
-from ..synthetic import procedural_track, write_music_video
+from latentvj.training.synth.synthetic import procedural_track, write_music_video
 
 ENCODER = BUILTIN_DIR / "demo" / "encoder.ts"
 _CHILD = ("import resource, sys; from latentvj.daemon.cli import main; rc = main(sys.argv[1:]); "
@@ -51,9 +51,9 @@ def bench_dataset(seconds: float, size: int) -> None:
 def bench_train(size: int, steps: int, device: str | None, batch: int, workers: int) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from .dataset_build import BuildOptions, build_dataset
-    from .train_config import TrainConfig, apply
-    from .trainer import train
+    from latentvj.training.data.dataset_build import BuildOptions, build_dataset
+    from latentvj.training.train_config import TrainConfig, apply
+    from latentvj.training.decoder.trainer import train
 
     with tempfile.TemporaryDirectory(prefix="latentvj-bench-") as tmp:
         work = Path(tmp)
@@ -76,8 +76,8 @@ def bench_frame(size: int, device: str | None, threads: int, frames: int = 200) 
     import numpy as np
     import torch
 
-    from .audio_mapping import AudioMapping
-    from .image_model import ImageAutoencoder, code_pca, fold_pca
+    from latentvj.training.show.audio_mapping import AudioMapping
+    from latentvj.training.show.image_model import ImageAutoencoder, code_pca, fold_pca
 
     torch.set_num_threads(threads)
     dev = torch.device(device or "cpu")

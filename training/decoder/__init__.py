@@ -1,0 +1,1 @@
+"""The older path: latent -> image regression decoders (`train decoder`), kept for comparison."""

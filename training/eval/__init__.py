@@ -1,0 +1,1 @@
+"""Scores: held-out picture metrics, video scores (cuts, motion, flashes), colour and shots checks."""

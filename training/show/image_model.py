@@ -1,0 +1,159 @@
+"""The show's image model: frames -> a compact latent -> frames, trained on the frames alone.
+
+Why an autoencoder and not a decoder from audio: a music video is not a function of its sound
+(cuts, camera moves, faces), so regressing pixels from audio learns the average of what could be
+on screen, a blur. An image model whose every code decodes to a sharp frame of the show, plus a
+mapping from audio into that code (audio_mapping.py), keeps the picture sharp whatever the audio
+does not determine.
+
+- `ImageAutoencoder`: a conditional autoencoder. The decoder (a `LatentDecoder`) takes
+  [a | z]: a = the audio mapping's output (audio_mapping.py) for the frame's sound, z = the
+  encoder's code for the frame. The KL on z makes every bit it carries cost, while a is free: what
+  the sound explains (colour from harmony, flashes from kicks) is learnt through a, and z keeps
+  only what it does not (which shot, where the subject is). Live, a comes from the sound and z from
+  the training footage (daemon/show/shots.py), and every combination must decode to a real frame.
+- `PatchDiscriminator`: a small PatchGAN critic with spectral norm; its features serve feature
+  matching too. Nothing pretrained: none can be downloaded here.
+- `fold_pca`: after training, the decoder's first layer is rewritten so its input is the PCA of
+  the training codes, whitened: dimension 0 is the largest change over the show's frames and each
+  dimension has unit spread, so `/latentvj/scale/<i>` and `/latentvj/bias/<i>` act as sliders.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from latentvj.training.decoder.models import LatentDecoder, stages
+
+DECODER_WIDTHS = (128, 96, 64, 48, 32, 16, 12)  # channels from the 4x4 map outwards; light at full size
+
+
+LOGVAR_INIT = -4.0
+
+
+class ImageAutoencoder(nn.Module):
+    def __init__(self, latent: int, width: int, height: int, widths: tuple[int, ...] = DECODER_WIDTHS,
+                 audio: int = 0) -> None:
+        """latent: z's size; audio: a's size (the decoder takes audio + latent)."""
+        super().__init__()
+        self.latent = latent
+        self.audio = audio
+        self.decoder = LatentDecoder(audio + latent, 1, width, height, widths)
+        n, h0, w0 = stages(width, height, 4)
+        chans = [widths[min(i, len(widths) - 1)] for i in range(n + 1)][::-1]  # full size -> 4x4
+        layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 3, padding=1), nn.SiLU()]
+        for a, b in zip(chans[:-1], chans[1:]):
+            layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.GroupNorm(math.gcd(8, b), b), nn.SiLU(),
+                       nn.Conv2d(b, b, 3, padding=1), nn.SiLU()]
+        self.encoder = nn.Sequential(*layers)
+        self.head = nn.Linear(chans[-1] * h0 * w0, 2 * latent)
+        with torch.no_grad():  # a narrow posterior from the start: the code carries the frame before
+            self.head.bias[latent:].fill_(LOGVAR_INIT)  # the decoder learns to ignore it as noise
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, H, W) in [0, 1] -> mu, logvar: (B, latent)."""
+        h = self.head(self.encoder(x * 2.0 - 1.0).flatten(1))
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-10.0, 4.0)
+
+    def forward(self, x: torch.Tensor, a: torch.Tensor, gen: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, 3, H, W) what the encoder sees, a (B, audio) -> the decoded frame from a posterior
+        sample (noise from `gen`, part of the resumable state), mu, logvar and the sample z (B, latent)."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=gen).to(mu.device) if gen is not None else torch.randn_like(mu)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        return self.decoder(torch.cat([a, z], dim=1)), mu, logvar, z
+
+
+class PatchDiscriminator(nn.Module):
+    """(B, 3, H, W) -> per-patch realness (B, 1, H/8, W/8) and the features on the way."""
+
+    def __init__(self, channels: tuple[int, ...] = (32, 64, 128)) -> None:
+        super().__init__()
+        layers, c = [], 3
+        for k in channels:
+            layers.append(nn.Sequential(spectral_norm(nn.Conv2d(c, k, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)))
+            c = k
+        self.layers = nn.ModuleList(layers)
+        self.out = spectral_norm(nn.Conv2d(c, 1, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        feats, h = [], x * 2.0 - 1.0
+        for layer in self.layers:
+            h = layer(h)
+            feats.append(h)
+        return self.out(h), feats
+
+
+def photometric_jitter(x: torch.Tensor, strength: float, gen: torch.Generator) -> torch.Tensor:
+    """x (B, 3, H, W) in [0, 1] -> the same frames with their colours swapped and scaled and their
+    brightness moved, per frame. The encoder sees these, the decoder must still draw x: a footage
+    code cannot rely on colour or brightness, so the decoder takes them from the sound where the
+    sound explains them (a chord's colour, a kick's flash). Draws from `gen` (resumable)."""
+    b = x.shape[0]
+    perms = torch.stack([torch.randperm(3, generator=gen) for _ in range(b)])  # (B, 3)
+    swap = torch.rand(b, generator=gen) < strength  # (B,)
+    order = torch.where(swap[:, None], perms, torch.arange(3).expand(b, 3)).to(x.device)
+    out = torch.gather(x, 1, order[:, :, None, None].expand_as(x))
+    gain = 1.0 + strength * (2.0 * torch.rand(b, 3, 1, 1, generator=gen) - 1.0)  # (B, 3, 1, 1)
+    lift = 0.5 * strength * (2.0 * torch.rand(b, 1, 1, 1, generator=gen) - 1.0)  # (B, 1, 1, 1)
+    return (out * gain.to(x.device) + lift.to(x.device)).clamp(0.0, 1.0)
+
+
+def code_pca(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """codes (N, latent) -> mean (latent,), components (latent, latent) rows largest first, and
+    each component's standard deviation (latent,)."""
+    mean = codes.mean(0)
+    _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)
+    std = s / math.sqrt(max(len(codes) - 1, 1))
+    vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])[:, None]  # a fixed sign per direction
+    return mean, vt, std
+
+
+def whiten(codes: np.ndarray, pca: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """(N, latent) codes -> (N, latent) PCA coordinates with unit spread."""
+    mean, vt, std = pca
+    return (codes - mean) @ vt.T / np.maximum(std, 1e-8)
+
+
+def _unwhiten(pcas: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Block-diagonal: whitened coordinates p -> code = mean + p @ m, one block per PCA."""
+    n = sum(len(p[0]) for p in pcas)
+    m, mean, k = torch.zeros(n, n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64), 0
+    for mu, vt, std in pcas:
+        d = len(mu)
+        m[k : k + d, k : k + d] = torch.as_tensor(vt * std[:, None])
+        mean[k : k + d] = torch.as_tensor(mu)
+        k += d
+    return m, mean
+
+
+def fold_pca(decoder: LatentDecoder, *pcas: tuple[np.ndarray, np.ndarray, np.ndarray]) -> LatentDecoder:
+    """A copy of `decoder` whose input is whitened PCA coordinates, one PCA per block of its input
+    (the audio part, then the footage part): the code is mean + (p * std) @ vt, folded into the
+    first linear layer, so the exported decoder costs nothing more."""
+    m, mean = _unwhiten(list(pcas))
+    out = copy.deepcopy(decoder).cpu()
+    first: nn.Linear = out.mlp[0]
+    w = first.weight.detach().double()  # (hidden, latent)
+    with torch.no_grad():
+        first.bias.copy_((first.bias.detach().double() + w @ mean).float())
+        first.weight.copy_((w @ m.T).float())
+    return out
+
+
+def fold_whitening(linear: nn.Linear, pca: tuple[np.ndarray, np.ndarray, np.ndarray]) -> nn.Linear:
+    """A copy of `linear` whose output is whitened by `pca`: (y - mean) @ vt.T / std."""
+    mean, vt, std = (torch.as_tensor(a, dtype=torch.float64) for a in pca)
+    t = vt.T / std.clamp_min(1e-8)  # (out, out)
+    out = copy.deepcopy(linear).cpu()
+    with torch.no_grad():
+        out.weight.copy_((t.T @ linear.weight.detach().double().cpu()).float())
+        out.bias.copy_(((linear.bias.detach().double().cpu() - mean) @ t).float())
+    return out
