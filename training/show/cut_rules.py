@@ -80,9 +80,10 @@ def learn_rules(data: FrameDataset, cuts: np.ndarray, fallback: ShotRules) -> tu
         gaps = np.array([seconds / (len(cuts) + 1)] * 2)
     min_s = max(MIN_SHOT_S, 0.8 * float(np.percentile(gaps, 10)))
     max_s = max(min_s + 0.5, 1.2 * float(np.percentile(gaps, 90)))
-    # events that could have cut: at least min_s after the source's last cut
+    # events that could have cut: at least min_s after the source's cut before them (a cut on the
+    # event itself is that event cutting, not the one it waits after)
     events = np.flatnonzero((bits >> best) & 1)
-    last = np.searchsorted(cuts, events, side="right") - 1  # the last cut at or before each event
+    last = np.searchsorted(cuts, events - NEAR, side="left") - 1  # the last cut before each event
     since = np.where(last >= 0, (events - cuts[np.maximum(last, 0)]) / data.fps, np.inf)
     eligible = int((since >= min_s).sum())
     hits = int(near[best].sum())

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from conftest import build
-from latentvj.daemon.show.shots import ShotRules
+from latentvj.daemon.show.shots import ShotPlayer, ShotRules
 from latentvj.training.bench.footage import Footage
 from latentvj.training.bench.footage_video import write_footage_video
 from latentvj.training.show.cut_rules import learn_rules, source_cuts, split_at_cuts
 from latentvj.training.data.dataset import FrameDataset
+from latentvj.training.show.image_show import frame_events
 
 FALLBACK = ShotRules(("hat",), 0.9, 0.1, 9.0)
 
@@ -62,3 +63,19 @@ def test_too_few_cuts_keep_the_configured_rule(beat_cut):
     rules, report = learn_rules(data, np.array([30, 90]), FALLBACK)
     assert rules == FALLBACK and not report["learnt"]
 
+
+
+def test_played_to_its_own_song_the_rule_cuts_as_often_as_the_source(beat_cut):
+    """The ShotPlayer, fed the song's own events, with the learnt rule: about the source's count."""
+    data, _ = beat_cut
+    cuts = source_cuts(data)
+    rules, _ = learn_rules(data, cuts, FALLBACK)
+    events = frame_events(data, np.arange(data.n))
+    counts = []
+    for seed in range(20):
+        player = ShotPlayer(np.array([[0, 100]]), data.fps, rules, 1.0 / data.fps)
+        player.reset(seed, 0.0)
+        for i, e in enumerate(events):
+            player.push(int(e), i / data.fps)
+        counts.append(player.cuts)
+    assert 0.8 * len(cuts) <= np.mean(counts) <= 1.15 * len(cuts), (np.mean(counts), len(cuts), rules)
