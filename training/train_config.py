@@ -45,7 +45,6 @@ class TrainConfig:
     latent: int = 32  # show: image latent dimensions (audio + footage), each part PCA-ordered
     audio_latent: int = 8  # show: of which the audio mapping's part
     photometric_jitter: float = 0.5  # show: how much the encoder's view of a frame has its colours changed
-    flash_jitter: float = 0.0  # show: the encoder's view is also moved up to this far toward white (a flash)
     coarse_weight: float = 1.0  # show: mean colours of a frame drawn with another frame's footage vs its own
     spectrum_weight: float = 1.0  # show: log-spectrum L1 beside the multi-scale L1
     adv_weight: float = 0.5  # show: patch discriminator's hinge loss, times the adaptive weight
@@ -108,9 +107,9 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         raise DatasetError(f"{where}: 'audio_latent' ({cfg.audio_latent}) must leave some of 'latent' ({cfg.latent}) "
                            "for the footage")
     if not all(0.0 <= v <= 1.0 for v in (cfg.adv_start, cfg.kl_warmup, cfg.redraw_probability,
-                                             cfg.photometric_jitter, cfg.flash_jitter)):
-        raise DatasetError(f"{where}: 'adv_start', 'kl_warmup', 'redraw_probability', 'photometric_jitter' and "
-                           "'flash_jitter' must be in [0, 1]")
+                                             cfg.photometric_jitter)):
+        raise DatasetError(f"{where}: 'adv_start', 'kl_warmup', 'redraw_probability' and 'photometric_jitter' "
+                           "must be in [0, 1]")
     if not 0.0 <= cfg.redraw_min_s <= cfg.redraw_max_s:
         raise DatasetError(f"{where}: need 0 <= redraw_min_s <= redraw_max_s")
     events = [e.strip() for e in cfg.redraw_on.split(",")]

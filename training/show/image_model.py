@@ -91,13 +91,11 @@ class PatchDiscriminator(nn.Module):
         return self.out(h), feats
 
 
-def photometric_jitter(x: torch.Tensor, strength: float, gen: torch.Generator, flash: float = 0.0) -> torch.Tensor:
+def photometric_jitter(x: torch.Tensor, strength: float, gen: torch.Generator) -> torch.Tensor:
     """x (B, 3, H, W) in [0, 1] -> the same frames with their colours swapped and scaled and their
     brightness moved, per frame. The encoder sees these, the decoder must still draw x: a footage
     code cannot rely on colour or brightness, so the decoder takes them from the sound where the
-    sound explains them (a chord's colour, a kick's flash). `flash`: also move each frame up to this
-    far toward white, as a kick's flash does, so a flash in the footage cannot be told from the
-    jitter (draws nothing more from `gen` when 0). Draws from `gen` (resumable)."""
+    sound explains them (a chord's colour, a kick's flash). Draws from `gen` (resumable)."""
     b = x.shape[0]
     perms = torch.stack([torch.randperm(3, generator=gen) for _ in range(b)])  # (B, 3)
     swap = torch.rand(b, generator=gen) < strength  # (B,)
@@ -105,11 +103,7 @@ def photometric_jitter(x: torch.Tensor, strength: float, gen: torch.Generator, f
     out = torch.gather(x, 1, order[:, :, None, None].expand_as(x))
     gain = 1.0 + strength * (2.0 * torch.rand(b, 3, 1, 1, generator=gen) - 1.0)  # (B, 3, 1, 1)
     lift = 0.5 * strength * (2.0 * torch.rand(b, 1, 1, 1, generator=gen) - 1.0)  # (B, 1, 1, 1)
-    out = (out * gain.to(x.device) + lift.to(x.device)).clamp(0.0, 1.0)
-    if flash > 0:
-        white = flash * torch.rand(b, 1, 1, 1, generator=gen).to(x.device)  # (B, 1, 1, 1)
-        out = out + (1.0 - out) * white
-    return out
+    return (out * gain.to(x.device) + lift.to(x.device)).clamp(0.0, 1.0)
 
 
 def code_pca(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -314,8 +314,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, ranks: Ranks, progress: bo
             c = c + cfg.latent_noise * torch.randn(c.shape, generator=gen).to(dev)  # the sound, never exactly
             adversarial = step >= adv_from
             with amp():
-                seen = (photometric_jitter(x, cfg.photometric_jitter, gen, cfg.flash_jitter)
-                        if cfg.photometric_jitter > 0 else x)
+                seen = photometric_jitter(x, cfg.photometric_jitter, gen) if cfg.photometric_jitter > 0 else x
                 # swapped: another frame's footage under this frame's sound; its overall colour and
                 # light must still be this frame's, as far as the sound can say
                 a, recon, mu, logvar, z, swapped = gnet(c, seen, gen)
