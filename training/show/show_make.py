@@ -282,7 +282,7 @@ def _export(run: Path, out: Path, encoder: Path | None, name: str, report: Calla
     return out
 
 
-def _heldout_song(data_dir: Path) -> Path:
+def _first_song(data_dir: Path) -> Path:
     """The first video's soundtrack: the strip's frames then follow music the show was made from."""
     m = read_toml(data_dir / MANIFEST, DatasetError, "dataset manifest")
     return Path(m["items"][0]["video"])
@@ -294,7 +294,7 @@ def _sheet(bundle: Path, work: Path, data_dir: Path, device: str, report: Callab
     path = work / "sheet.png"
     if not path.is_file():
         tmp = work / ".sheet.tmp.png"
-        make_sheet(str(bundle), tmp, audio=_heldout_song(data_dir), frames=8, dims=8,
+        make_sheet(str(bundle), tmp, audio=_first_song(data_dir), frames=8, dims=8,
                    device="cuda" if device.startswith("cuda") else "cpu",
                    progress=lambda done, total: report(done / max(total, 1)))
         os.replace(tmp, path)
