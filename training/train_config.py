@@ -15,6 +15,7 @@ from latentvj.daemon.suggest import did_you_mean
 from latentvj.daemon.toml_io import read_toml
 
 from latentvj.training.data.dataset import DatasetError, FrameDataset
+from latentvj.training.show.image_model import SOUND_PARTS
 
 ARCHES = ("ours", "baseline", "show")
 # `train show` and `train vae` start from these instead: a window of history for the mapping (the
@@ -48,6 +49,7 @@ class TrainConfig:
     kl_weight: float = 5e-4  # show: KL of the footage code: what the sound explains is cheaper through it
     latent: int = 32  # show: image latent dimensions (audio + footage), each part PCA-ordered
     audio_latent: int = 8  # show: of which the audio mapping's part
+    sound: str = "light"  # show: what the sound's part changes: light (grades the footage) | picture (redraws it)
     photometric_jitter: float = 0.5  # show: how much the encoder's view of a frame has its colours changed
     coarse_weight: float = 1.0  # show: mean colours of a frame drawn with another frame's footage vs its own
     spectrum_weight: float = 1.0  # show: log-spectrum L1 beside the multi-scale L1
@@ -90,6 +92,8 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         raise DatasetError(f"{where}: arch '{cfg.arch}' is not one of {', '.join(ARCHES)}")
     if cfg.amp not in ("auto", "off"):
         raise DatasetError(f"{where}: amp '{cfg.amp}' is not auto or off")
+    if cfg.sound not in SOUND_PARTS:
+        raise DatasetError(f"{where}: sound '{cfg.sound}' is not one of {', '.join(SOUND_PARTS)}")
     if cfg.cuts not in ("learn", "fixed"):
         raise DatasetError(f"{where}: cuts '{cfg.cuts}' is not learn or fixed")
     if cfg.baseline_loss not in ("l1", "mse"):

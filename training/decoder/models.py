@@ -63,12 +63,16 @@ class LatentDecoder(nn.Module):
         self.body = nn.Sequential(*blocks)
         self.to_rgb = nn.Conv2d(chans[-1], 3, 1)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The picture before its sigmoid: (B, 3, H, W), for a stage that grades it (image shows)."""
         flat = z.reshape(z.shape[0], -1)  # (B, context * D)
         if self.select:
             flat = flat.index_select(1, self.take)
         x = self.mlp(flat).view(z.shape[0], self.c0, self.h0, self.w0)
-        return torch.sigmoid(self.to_rgb(self.body(x)))  # (B, 3, H, W)
+        return self.to_rgb(self.body(x))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(z))  # (B, 3, H, W)
 
 
 class BaselineDecoder(nn.Module):

@@ -6,12 +6,18 @@ on screen, a blur. An image model whose every code decodes to a sharp frame of t
 mapping from audio into that code (audio_mapping.py), keeps the picture sharp whatever the audio
 does not determine.
 
-- `ImageAutoencoder`: a conditional autoencoder. The decoder (a `LatentDecoder`) takes
-  [a | z]: a = the audio mapping's output (audio_mapping.py) for the frame's sound, z = the
-  encoder's code for the frame. The KL on z makes every bit it carries cost, while a is free: what
-  the sound explains (colour from harmony, flashes from kicks) is learnt through a, and z keeps
-  only what it does not (which shot, where the subject is). Live, a comes from the sound and z from
-  the training footage (daemon/show/shots.py), and every combination must decode to a real frame.
+- `ImageAutoencoder`: a conditional autoencoder. The decoder takes [a | z]: a = the audio
+  mapping's output (audio_mapping.py) for the frame's sound, z = the encoder's code for the frame.
+  The KL on z makes every bit it carries cost, while a is free: what the sound explains (colour
+  from harmony, flashes from kicks) is learnt through a, and z keeps only what it does not (which
+  shot, where the subject is). Live, a comes from the sound and z from the training footage
+  (daemon/show/shots.py), and every combination must decode to a real frame.
+- `GradedDecoder` (sound "light", the default): z alone draws the picture, and a only grades it,
+  a colour matrix and offset per cell of a coarse grid. On real footage a decoder that took [a | z]
+  in one piece let the sound redraw the scene (motion within shots 2.6x the source's, frames that
+  melt two shots: bench/parts_bench.py); a grade cannot move an edge, so the footage moves as the
+  walk through its codes does and the sound keeps what it really explains, the light. Sound
+  "picture" is that older decoder, for shows whose sound changes shapes and not only light.
 - `PatchDiscriminator`: a small PatchGAN critic with spectral norm; its features serve feature
   matching too. Nothing pretrained: none can be downloaded here.
 - `fold_pca`: after training, the decoder's first layer is rewritten so its input is the PCA of
@@ -26,6 +32,7 @@ import math
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from latentvj.training.decoder.models import LatentDecoder, stages
@@ -34,16 +41,60 @@ DECODER_WIDTHS = (128, 96, 64, 48, 32, 16, 12)  # channels from the 4x4 map outw
 
 
 LOGVAR_INIT = -4.0
+SOUND_PARTS = ("light", "picture")
+GRADE_CELLS = 4  # the grade's grid: too coarse to draw an edge, fine enough for a window's light or a vignette
+GRADE = 12  # per cell: a 3x3 colour matrix, then an offset per channel
+
+
+class GradedDecoder(nn.Module):
+    """[a | z] (B, audio + footage) -> (B, 3, H, W) in [0, 1]: z draws the picture, a grades it.
+
+    The grade acts before the sigmoid (in logit space), so an offset brightens towards white
+    without clipping and the result stays in [0, 1]; it starts as the identity."""
+
+    def __init__(self, audio: int, footage: int, width: int, height: int, widths: tuple[int, ...],
+                 cells: int = GRADE_CELLS, hidden: int = 64) -> None:
+        super().__init__()
+        self.audio, self.cells, self.height, self.width = audio, cells, height, width
+        self.frame = LatentDecoder(footage, 1, width, height, widths)
+        self.light = nn.Sequential(nn.Linear(max(audio, 1), hidden), nn.SiLU(), nn.Linear(hidden, GRADE * cells * cells))
+        with torch.no_grad():
+            self.light[-1].weight.zero_()
+            self.light[-1].bias.zero_()
+        identity = torch.zeros(GRADE, cells, cells)
+        identity[[0, 4, 8]] = 1.0  # the matrix's diagonal
+        self.register_buffer("identity", identity.flatten())
+
+    def grade(self, a: torch.Tensor) -> torch.Tensor:
+        """a (B, audio) -> the grade at full size (B, 12, H, W): matrix rows, then offsets."""
+        g = (self.light(a) + self.identity).view(a.shape[0], 12, self.cells, self.cells)  # GRADE
+        return F.interpolate(g, size=(self.height, self.width), mode="bilinear", align_corners=False)
+
+    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        return self.graded(self.frame.logits(latent[:, self.audio :]), latent[:, : self.audio])
+
+    def graded(self, f: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """f: (B, 3, H, W) the picture's logits (frame.logits), a: (B, audio) -> the graded picture."""
+        if self.audio == 0:
+            return torch.sigmoid(f)
+        g = self.grade(a)  # (B, 12, H, W)
+        b, _, h, w = g.shape
+        m = g[:, :9].reshape(b, 3, 3, h, w)
+        return torch.sigmoid((m * f.unsqueeze(1)).sum(2) + g[:, 9:])
 
 
 class ImageAutoencoder(nn.Module):
     def __init__(self, latent: int, width: int, height: int, widths: tuple[int, ...] = DECODER_WIDTHS,
-                 audio: int = 0) -> None:
-        """latent: z's size; audio: a's size (the decoder takes audio + latent)."""
+                 audio: int = 0, sound: str = "light") -> None:
+        """latent: z's size; audio: a's size (the decoder takes audio + latent); sound: what a may
+        change, "light" (GradedDecoder) or "picture" (one LatentDecoder of [a | z])."""
         super().__init__()
+        if sound not in SOUND_PARTS:
+            raise ValueError(f"sound part {sound!r}: one of {', '.join(SOUND_PARTS)}")
         self.latent = latent
         self.audio = audio
-        self.decoder = LatentDecoder(audio + latent, 1, width, height, widths)
+        self.decoder: nn.Module = (GradedDecoder(audio, latent, width, height, widths) if sound == "light"
+                                   else LatentDecoder(audio + latent, 1, width, height, widths))
         n, h0, w0 = stages(width, height, 4)
         chans = [widths[min(i, len(widths) - 1)] for i in range(n + 1)][::-1]  # full size -> 4x4
         layers: list[nn.Module] = [nn.Conv2d(3, chans[0], 3, padding=1), nn.SiLU()]
@@ -69,6 +120,26 @@ class ImageAutoencoder(nn.Module):
         eps = torch.randn(mu.shape, generator=gen).to(mu.device) if gen is not None else torch.randn_like(mu)
         z = mu + eps * torch.exp(0.5 * logvar)
         return self.decoder(torch.cat([a, z], dim=1)), mu, logvar, z
+
+    def with_swapped(self, x: torch.Tensor, a: torch.Tensor, gen: torch.Generator | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """forward, plus each frame's sound over the next frame's footage (z rolled by one, and
+        nothing of it reaching the encoder): recon, mu, logvar, z, swapped. With the graded
+        decoder the footage is drawn once and graded twice, half the decoder's cost."""
+        if not isinstance(self.decoder, GradedDecoder):
+            recon, mu, logvar, z = self(x, a, gen)
+            return recon, mu, logvar, z, self.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1))
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=gen).to(mu.device) if gen is not None else torch.randn_like(mu)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        f = self.decoder.frame.logits(z)  # (B, 3, H, W)
+        return (self.decoder.graded(f, a), mu, logvar, z,
+                self.decoder.graded(f.roll(1, dims=0).detach(), a))
+
+    def last_layer(self) -> torch.Tensor:
+        """The weight that draws the picture (VQGAN's adaptive weight balances losses on it)."""
+        frame = self.decoder.frame if isinstance(self.decoder, GradedDecoder) else self.decoder
+        return frame.to_rgb.weight
 
 
 class PatchDiscriminator(nn.Module):
@@ -122,6 +193,15 @@ def whiten(codes: np.ndarray, pca: tuple[np.ndarray, np.ndarray, np.ndarray]) ->
     return (codes - mean) @ vt.T / np.maximum(std, 1e-8)
 
 
+def _fold_into(first: nn.Linear, pcas: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Rewrite `first` in place to take whitened coordinates of `pcas` (one block each) instead of codes."""
+    m, mean = _unwhiten(pcas)
+    w = first.weight.detach().double()  # (hidden, latent)
+    with torch.no_grad():
+        first.bias.copy_((first.bias.detach().double() + w @ mean).float())
+        first.weight.copy_((w @ m.T).float())
+
+
 def _unwhiten(pcas: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Block-diagonal: whitened coordinates p -> code = mean + p @ m, one block per PCA."""
     n = sum(len(p[0]) for p in pcas)
@@ -134,17 +214,18 @@ def _unwhiten(pcas: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[to
     return m, mean
 
 
-def fold_pca(decoder: LatentDecoder, *pcas: tuple[np.ndarray, np.ndarray, np.ndarray]) -> LatentDecoder:
-    """A copy of `decoder` whose input is whitened PCA coordinates, one PCA per block of its input
-    (the audio part, then the footage part): the code is mean + (p * std) @ vt, folded into the
-    first linear layer, so the exported decoder costs nothing more."""
-    m, mean = _unwhiten(list(pcas))
+def fold_pca(decoder: nn.Module, audio: tuple[np.ndarray, np.ndarray, np.ndarray],
+             footage: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> nn.Module:
+    """A copy of `decoder` whose input is whitened PCA coordinates, the audio part's then the
+    footage part's (one PCA alone: the whole input): the code is mean + (p * std) @ vt, folded into
+    the first linear layer that reads each part, so the exported decoder costs nothing more."""
     out = copy.deepcopy(decoder).cpu()
-    first: nn.Linear = out.mlp[0]
-    w = first.weight.detach().double()  # (hidden, latent)
-    with torch.no_grad():
-        first.bias.copy_((first.bias.detach().double() + w @ mean).float())
-        first.weight.copy_((w @ m.T).float())
+    if isinstance(out, GradedDecoder):
+        if out.audio:
+            _fold_into(out.light[0], [audio])
+        _fold_into(out.frame.mlp[0], [footage if footage is not None else audio])
+    else:
+        _fold_into(out.mlp[0], [audio] + ([footage] if footage is not None else []))
     return out
 
 

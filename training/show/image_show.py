@@ -76,7 +76,8 @@ def image_predictor(parts: ImageShowParts, data: FrameDataset, cond: Conditionin
 def build_parts(meta: dict) -> tuple[ImageAutoencoder, PatchDiscriminator, AudioMapping]:
     cond = meta_conditioning(meta)
     audio = meta["audio"]
-    ae = ImageAutoencoder(meta["latent"] - audio, meta["width"], meta["height"], audio=audio)
+    ae = ImageAutoencoder(meta["latent"] - audio, meta["width"], meta["height"], audio=audio,
+                          sound=meta.get("sound", "picture"))  # runs from before the graded decoder drew pictures
     mapping = AudioMapping(cond.dim, cond.context, audio, cond.layout())
     return ae, PatchDiscriminator(), mapping
 
@@ -107,7 +108,9 @@ def assemble(meta: dict, ae: ImageAutoencoder, mapping: AudioMapping, state: dic
     [audio directions | footage directions]; `direct`: loudness alone on audio direction 0."""
     audio = meta["audio"]
     footage = meta["latent"] - audio
-    decoder = fold_pca(ae.decoder, state["pca_audio"], state["pca_footage"]).eval()
+    # (trained channels last; the daemon's decoder runs on one latent at a time, in the default layout)
+    decoder = fold_pca(ae.decoder, state["pca_audio"], state["pca_footage"]).to(memory_format=torch.contiguous_format)
+    decoder = decoder.eval()
     if mode == "direct":
         w = direct_weight(meta_conditioning(meta), meta["latent"])
         if w is None:

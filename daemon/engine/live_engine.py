@@ -1,0 +1,401 @@
+"""The live engine: an encoder thread and a render thread around one AudioSource.
+
+    source --ring--> encoder thread: HopStream (mixdown, resample, hops) -> ShowRuntime.encode_hop -> clock
+                                      fine HopStream -> encode_music_hop -> music clock; onsets -> OSC at once
+    render thread, fps grid: clock.sample(media time - latency) -> controls -> decoder -> sinks, OSC
+                             music_clock.sample(media time - features latency) -> OSC
+
+The renderer never waits on audio: it renders the fps grid from wall time, holding the newest
+latent when audio is late or gone. A frame that cannot start within its slot is dropped (the
+grid index skips), so the output keeps real time. A new show is loaded and warmed up beside the
+playing one and swapped in between frames.
+
+Who owns what (each piece of state is written by one thread; the others get it by a hand-over):
+- the show worker (`switch_show`) loads and warms a show and hands it to the encoder (LatestSlot);
+- the encoder thread owns the audio side: the hop streams, the installed show's clocks, its
+  counters (`EncoderCounts`, swapped whole); it hands each installed show to the renderer
+  (another LatestSlot) once its clock starts where the audio is;
+- the render thread owns the pipeline, the show it draws, the frame statistics, and publishes
+  `EngineStatus` once a frame (one reference swap of an immutable object): the only thing other
+  threads (web page, map reloads, the show worker waiting for its show to play) read while the
+  engine runs. `stats`, `encode_ms` and `music_ms` are for after `stop()`.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..audio.hop_stream import HopStream
+from ..audio.music_analysis import EVENTS
+from ..control.osc_out import OscOut
+from ..control.state import Control, ControlError
+from .engine_options import EngineOptions, latency_seconds, picture_offset
+from .frame_pipeline import FramePipeline
+from .latest_slot import LatestSlot
+from .run_stats import STAT_CAPACITY, RunStats
+from ..show.bundle import ShowError
+from ..show.heap import give_back_freed_memory
+from ..show.runtime import RuntimeOptions, ShowRuntime
+from ..sinks import FramePool, Sink, SinkSet, StreamInfo
+from ..sinks.sink_set import route_device_frames
+
+log = logging.getLogger("latentvj.engine")
+
+POLL_S = 0.001  # encoder thread's wait for more audio: part of the music stream's offset
+CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
+PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
+SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
+JOIN_S = 5.0  # how long stop() waits for each thread
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderCounts:
+    """The encoder thread's figures, published whole after each hop that changes them."""
+    hops: int = 0  # RAVE hops encoded
+    music_hops: int = 0  # music stream hops analysed
+    lost_frames: int = 0  # source frames lost because the encoder fell a ring behind
+    onsets: tuple[int, ...] = (0,) * len(EVENTS)  # onsets detected so far, per music_analysis.EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """What the engine shows every other thread, published by the renderer after each frame."""
+    frame: int  # grid index of the newest frame; -1 before the first
+    show: str  # the show drawn
+    show_serial: int  # 0 for the first show, then one more per switch requested (a superseded one is skipped)
+    latent_dim: int
+    uses_clock: bool  # the picture reads the encoder clock (RAVE or features)
+    uses_music: bool  # the picture reads the music stream
+    latency_s: float  # the encoder clock's offset for this show
+    fast_latency_s: float  # the music stream's offset
+    fps: float
+    latency_ms: float  # measured: publish time - capture of the newest audio the frame read
+    dropped: int
+    late: int  # frames that held a late latent
+    decode_errors: int
+    latent: np.ndarray  # (latent_dim,) read-only copy: what the decoder got
+    music: np.ndarray  # (music dim,) read-only copy: the music row the frame read
+    conditioning: np.ndarray  # (cond_dim,) read-only copy: the frame's standardised conditioning
+    encoder: EncoderCounts
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out.flags.writeable = False
+    return out
+
+
+class LiveEngine:
+    def __init__(
+        self,
+        source,
+        runtime: ShowRuntime,
+        control: Control,
+        sinks: list[Sink],
+        osc_out: OscOut | None,
+        opts: EngineOptions,
+        runtime_opts: RuntimeOptions,
+        observer=None,
+    ) -> None:
+        self.source = source
+        # bench: called as observer(index, frame, done_time, status) on the render thread
+        self.observer = observer
+        self.control = control
+        self.osc_out = osc_out
+        self.opts = opts
+        self.runtime_opts = runtime_opts
+        w, h = runtime.decoder.width, runtime.decoder.height
+        self.size = (w, h)
+        info = StreamInfo(w, h, opts.fps, audio_rate=source.sample_rate, audio_channels=source.channels,
+                          audio_delay=picture_offset(runtime, opts))
+        self.sinks = SinkSet(sinks, info, opts.sink_queue)
+        self._sink_list = sinks
+        self._prepare_decoder(runtime)
+        self.fast_latency = opts.features_latency_ms / 1e3
+        self._stop = threading.Event()
+        self.done = threading.Event()  # set when a non-looping file has played out
+        # -- the show worker's: switches requested so far (under the lock), shows handed to the encoder
+        self._switch_lock = threading.Lock()
+        self._serial = 0
+        self._pending: LatestSlot[tuple[ShowRuntime, int]] = LatestSlot()
+        # -- the encoder thread's
+        self._enc_rt = runtime
+        self._enc_latency = latency_seconds(runtime, opts)
+        self._hops = HopStream(source.sample_rate, opts.channel)
+        self._fine = HopStream(source.sample_rate, opts.channel)  # the music stream's own hops
+        self._src_frames = 0  # source frames consumed, lost ones included
+        self._onsets = [0] * len(EVENTS)
+        self._counts = EncoderCounts()  # published: read by the renderer
+        self._installed: LatestSlot[tuple[ShowRuntime, int]] = LatestSlot()  # encoder -> renderer
+        self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop (read after stop)
+        self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time, not waits (after stop)
+        # -- the render thread's
+        self._rt, self._rt_serial = runtime, 0
+        self._latency = self._enc_latency
+        self.pool = FramePool(w, h, opts.sink_queue)
+        self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
+        self.stats = RunStats()  # read after stop
+        self.decode_errors = 0
+        self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
+        self._last_frame = self.pool.next()
+        self._status = self._publish(-1, math.nan)
+        self._threads = [
+            threading.Thread(target=self._encode_loop, name="encoder", daemon=True),
+            threading.Thread(target=self._render_loop, name="renderer", daemon=True),
+        ]
+        if opts.latency_margin_ms < 2 * runtime.encode_ms:
+            log.warning("latency margin %.0f ms is less than twice the encoder's %.1f ms per hop: "
+                        "frames may hold stale latents (raise --latency-margin-ms)",
+                        opts.latency_margin_ms, runtime.encode_ms)
+
+    def status(self) -> EngineStatus:
+        """The newest frame's status (any thread; never blocks)."""
+        return self._status
+
+    def _prepare_decoder(self, rt: ShowRuntime) -> None:
+        """--gpu-texture: sinks that take this device's frames get them; the rest get host frames."""
+        device = rt.decoder.device.type
+        device_frames, host_copy = route_device_frames(self._sink_list, device, self.opts.gpu_texture)
+        if self.opts.gpu_texture and not device_frames:
+            log.warning("--gpu-texture: no sink here takes %s frames (Syphon takes mps, Spout takes cuda); "
+                        "frames go through host memory", device)
+        if device_frames:
+            rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=host_copy)
+
+    # ---- control from other threads -----------------------------------------------------------
+    def switch_show(self, spec: str) -> str:
+        """Load, check and warm up `spec` beside the playing show, then swap it in between frames;
+        returns its name once it is drawn (or superseded).
+
+        Runs on the caller's thread (the control's show worker, never the OSC server's); a bad
+        show raises ControlError and the playing one goes on."""
+        if not self._switch_lock.acquire(blocking=False):
+            raise ControlError(f"show: still loading the previous request; {spec!r} ignored")
+        try:
+            t = time.perf_counter()
+            try:
+                rt = ShowRuntime.load(spec, replace(self.runtime_opts, size=self.size))  # the output keeps its size
+            except ShowError as exc:
+                raise ControlError(f"show: {exc}; still playing '{self._status.show}'") from exc
+            self._prepare_decoder(rt)
+            self._serial += 1
+            mine = self._serial
+        finally:
+            self._switch_lock.release()
+        log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
+        replaced = self._pending.put((rt, mine))
+        if replaced is not None:
+            log.info("show '%s' was replaced by '%s' before it played", replaced[0].name, rt.name)
+            replaced = None  # our last reference to it: freed before the trim
+        name = rt.name
+        del rt
+        self._release_old_show(mine)
+        return name
+
+    def _release_old_show(self, mine: int) -> None:
+        """Show worker: once the renderer draws switch `mine`, the old show has no references
+        left; give its memory back to the system. A newer switch (it trims after itself) or the
+        engine stopping ends the wait."""
+        end = time.monotonic() + SWAP_WAIT_S
+        while (self._status.show_serial < mine and self._serial == mine and not self._stop.is_set()
+               and time.monotonic() < end):
+            time.sleep(POLL_S * 5)
+        if self._status.show_serial == mine:
+            give_back_freed_memory()
+
+    # ---- threads ------------------------------------------------------------------------------
+    def start(self) -> None:
+        rt = self._enc_rt
+        rt.reset()
+        rt.new_clock(0.0, self.opts.interpolate, self.opts.seed)
+        self._hops.reset(rt.sample_rate, rt.hop)
+        self._fine.reset(rt.sample_rate, rt.music.hop)
+        self.sinks.start()
+        self.stats.started = time.monotonic()
+        self.source.start(at=self.stats.started)
+        for t in self._threads:
+            t.start()
+
+    def pump_until(self, stop: threading.Event | None = None, deadline: float | None = None) -> None:
+        """Main thread, between start and stop: run the sinks' main-thread event loops (Syphon's
+        discovery) until `stop` is set, `deadline` (monotonic) passes or the engine is done."""
+        while not self.done.is_set() and not (stop is not None and stop.is_set()):
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            self.sinks.pump(PUMP_S)
+
+    def _install(self, rt: ShowRuntime, serial: int) -> None:
+        """Encoder thread: start the new show's clock where the audio is now, then hand it on."""
+        rt.reset()
+        rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate, self.opts.seed)
+        self._hops.reset(rt.sample_rate, rt.hop)
+        self._fine.reset(rt.sample_rate, rt.music.hop)
+        self._enc_rt = rt
+        self._enc_latency = latency_seconds(rt, self.opts)
+        self._installed.put((rt, serial))  # the renderer picks it up at its next frame
+
+    def _count(self, hops: int, music_hops: int, lost: int) -> None:
+        """Encoder thread: publish its figures (an immutable object: no reader sees half an update)."""
+        self._counts = EncoderCounts(hops, music_hops, lost, tuple(self._onsets))
+
+    def _encode_loop(self) -> None:
+        ring = self.source.ring
+        block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
+        hops, fine = self._hops, self._fine
+        osc = self.osc_out
+        lost_seen = lost_total = n_hops = n_music = 0
+        next_check = 0.0
+        while not self._stop.is_set():
+            pending = self._pending.take()
+            if pending is not None:
+                self._install(*pending)
+            rt = self._enc_rt
+            n = ring.read(block)
+            if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
+                lost = ring.lost - lost_seen
+                lost_seen = ring.lost
+                self._src_frames += lost
+                lost_total += lost
+                lost_show = int(lost * rt.sample_rate / self.source.sample_rate)
+                rt.clock.skip(lost_show // rt.hop)
+                rt.music_clock.skip(lost_show // rt.music.hop)
+                self._count(n_hops, n_music, lost_total)
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + CHECK_EVERY_S
+                self.source.check(now)
+                if self.source.finished and ring.available() == 0 and n == 0:
+                    self._finish_when_shown(rt)
+            if n == 0:
+                time.sleep(POLL_S)
+                continue
+            self._src_frames += n
+            if self.sinks.wants_audio:
+                self.sinks.audio(block[:n].copy())
+            fine.push(block[:n])
+            onsets = False
+            while (mono := fine.next_hop()) is not None:  # the fast path first: it must not wait for RAVE
+                t = time.thread_time()
+                events = rt.encode_music_hop(mono)
+                self.music_ms[n_music % STAT_CAPACITY] = (time.thread_time() - t) * 1e3
+                n_music += 1
+                if events:
+                    onsets = True
+                    counts = self._onsets
+                    for k in range(len(counts)):
+                        counts[k] += (events >> k) & 1
+                    if osc is not None:
+                        osc.events(events)
+            hops.push(block[:n])
+            coarse = False
+            while (mono := hops.next_hop()) is not None:
+                t = time.perf_counter()
+                rt.encode_hop(mono)
+                self.encode_ms[n_hops % STAT_CAPACITY] = (time.perf_counter() - t) * 1e3
+                n_hops += 1
+                coarse = True
+            if onsets or coarse:
+                self._count(n_hops, n_music, lost_total)
+
+    def _finish_when_shown(self, rt: ShowRuntime) -> None:
+        """A file without --loop ends once its last latent has been on screen."""
+        if not self.done.is_set() and self._media_now() - self._enc_latency > rt.clock.newest_time():
+            self.done.set()
+
+    def _media_now(self) -> float:
+        return self.source.media_time(time.monotonic())
+
+    def _take_show(self) -> None:
+        """Render thread: draw with the show the encoder installed last, if there is a new one."""
+        installed = self._installed.take()
+        if installed is None:
+            return
+        rt, serial = installed
+        if rt.latent_dim != self._rt.latent_dim:
+            self.control.reset(rt.latent_dim)
+        self.pipeline.set_runtime(rt)
+        self._rt, self._rt_serial = rt, serial
+        self._latency = latency_seconds(rt, self.opts)
+
+    def _publish(self, j: int, latency_ms: float) -> EngineStatus:
+        rt, p, s = self._rt, self.pipeline, self.stats
+        return EngineStatus(j, rt.name, self._rt_serial, rt.latent_dim, rt.uses_clock, rt.uses_music, self._latency,
+                            self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, self.decode_errors,
+                            _frozen(p.latent), _frozen(p.music), _frozen(p.conditioning), self._counts)
+
+    def _render_loop(self) -> None:
+        fps = self.opts.fps
+        period = 1.0 / fps
+        start = self.stats.started
+        paced = self.source.paced
+        stats = self.stats
+        j = 0
+        last = self.opts.max_frames
+        while not self._stop.is_set():
+            if last is not None and j >= last:
+                self.done.set()
+                return
+            due = start + j * period
+            now = time.monotonic()
+            if now < due:
+                time.sleep(due - now)
+                now = time.monotonic()
+            behind = int((now - due) * fps)
+            if behind >= 1:  # a whole slot late: drop frames to stay on the wall clock
+                if last is not None:
+                    behind = min(behind, last - j - 1)
+                stats.dropped += behind
+                self.pipeline.applier.skip(behind)
+                j += behind
+                due = start + j * period
+            self._take_show()
+            rt = self._rt
+            # Paced sources define media time by the grid itself: exactly what `render` computes.
+            media = j / fps if paced else self.source.media_time(due)
+            prev, frame = self._last_frame, self.pool.next()
+            try:
+                if not self.pipeline.make(media - self._latency, frame, media - self.fast_latency) \
+                        and not self.source.finished:
+                    stats.late += 1  # (after a file's end, holding the last latent is expected)
+                    if len(self.late_frames) < 1000:
+                        self.late_frames.append(j)
+            except Exception as exc:  # torch at run time (out of memory, a device gone), or a bug: the frames go on
+                self.decode_errors += 1
+                if self.decode_errors in (1, 10, 100, 1000):
+                    log.error("frame %d failed (%s: %s); repeating the last frame (%d failures)",
+                              j, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", self.decode_errors)
+                frame[...] = prev
+            self._last_frame = frame
+            self.sinks.frame(frame, j, rt.decoder.device_frame)
+            done = time.monotonic()
+            # measured latency: from when the newest audio each clock gave this frame was captured, to now
+            age = done - due + media + self.source.input_latency
+            clock_ms, music_ms = (age - rt.clock.last_stamp) * 1e3, (age - rt.music_clock.last_stamp) * 1e3
+            latency_ms = min(clock_ms if rt.uses_clock else math.inf, music_ms if rt.uses_music else math.inf)
+            stats.record((done - due) * 1e3, latency_ms, self.pipeline.decode_ms, rt.decoder.rgba_ms, done,
+                         clock_ms, music_ms)
+            self._status = status = self._publish(j, latency_ms)
+            if self.observer is not None:
+                self.observer(j, frame, done, status)
+            if self.osc_out is not None:
+                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music,
+                                     (status.fps, latency_ms, stats.dropped))
+            j += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=JOIN_S)
+            if t.is_alive():
+                log.warning("the %s thread did not stop within %.0f s; the run's figures may be incomplete",
+                            t.name, JOIN_S)
+        self.stats.ended = time.monotonic()
+        self.source.stop()
+        self.sinks.stop()
+        if self.osc_out is not None:
+            self.osc_out.close()

@@ -1,0 +1,126 @@
+"""Offline `render`: the frame count, the audio the sinks get, progress, determinism, channel choice."""
+import math
+
+import numpy as np
+import pytest
+
+from conftest import CPU
+from latentvj.daemon.audio.files import load_audio
+from latentvj.daemon.control.state import Control
+from latentvj.daemon.engine.engine_options import EngineOptions, latency_seconds
+from latentvj.daemon.engine.offline import render
+from latentvj.daemon.show.runtime import ShowRuntime
+from latentvj.daemon.sinks import Sink
+
+SR = 44100
+
+
+class MemorySink(Sink):
+    def __init__(self, wants_audio=True):
+        super().__init__("memory")
+        self.wants_audio = wants_audio
+        self.frames = {}
+        self.chunks = []
+
+    def write_frame(self, frame, index):
+        self.frames[index] = frame.copy()
+
+    def write_audio(self, samples):
+        self.chunks.append(samples.copy())
+
+
+@pytest.fixture(scope="module")
+def stereo(track_wav):
+    """1.23 s of music, its two channels made different (left: the track, right: the track reversed)."""
+    audio, _ = load_audio(track_wav, SR)
+    mono = audio.mean(axis=1)[: int(1.23 * SR)]
+    return np.ascontiguousarray(np.stack([mono, mono[::-1]], axis=1), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def runtime(features_show):
+    return ShowRuntime.load(features_show, CPU)
+
+
+def run(audio, runtime, opts, control=None, **kw):
+    sink = MemorySink()
+    result = render(audio, runtime, control or Control(runtime.latent_dim), [sink], opts, **kw)
+    return result, sink
+
+
+def stack(sink):
+    assert sorted(sink.frames) == list(range(len(sink.frames)))
+    return np.stack([sink.frames[j] for j in range(len(sink.frames))])
+
+
+@pytest.mark.parametrize("interpolate", [True, False], ids=["linear", "hold"])
+def test_frame_count_media_time_and_latency(stereo, runtime, interpolate):
+    opts = EngineOptions(fps=20, latency_margin_ms=15.0, interpolate=interpolate)
+    result, sink = run(stereo, runtime, opts)
+    n = math.ceil(len(stereo) / SR * 20)
+    assert n == 25  # 1.23 s at 20 fps: the last, partial slot counts
+    assert result.frames == len(sink.frames) == n
+    assert result.media_seconds == pytest.approx(n / 20)
+    assert result.latency == latency_seconds(runtime, opts)
+    hop_s = runtime.hop / runtime.sample_rate
+    assert result.latency == pytest.approx((hop_s if interpolate else 0.0) + 0.015)
+    assert all(f.shape == (32, 32, 4) for f in sink.frames.values())
+
+
+def test_an_exact_length_gets_exactly_its_frames(runtime):
+    """49392 samples at 25 fps are 28 slots exactly; a floating-point ceil made them 29."""
+    result, sink = run(np.zeros((49392, 1), np.float32), runtime, EngineOptions(fps=25))
+    assert result.frames == len(sink.frames) == 28
+
+
+def test_frames_argument_sets_the_count(stereo, runtime):
+    result, sink = run(stereo, runtime, EngineOptions(fps=20), frames=7)
+    assert result.frames == 7 and sorted(sink.frames) == list(range(7))
+    assert result.media_seconds == pytest.approx(7 / 20)
+
+
+def test_an_audio_sink_gets_every_sample_in_order(stereo, runtime):
+    result, sink = run(stereo, runtime, EngineOptions(fps=20))
+    assert sum(len(c) for c in sink.chunks) == len(stereo)
+    np.testing.assert_array_equal(np.concatenate(sink.chunks), stereo)
+
+
+def test_a_sink_that_wants_no_audio_gets_none(stereo, runtime):
+    sink = MemorySink(wants_audio=False)
+    render(stereo, runtime, Control(8), [sink], EngineOptions(fps=20))
+    assert sink.chunks == [] and len(sink.frames) == 25
+
+
+def test_progress_is_called_once_per_frame(stereo, runtime):
+    calls = []
+    result, _ = run(stereo, runtime, EngineOptions(fps=20), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(j + 1, result.frames) for j in range(result.frames)]
+
+
+def test_rendering_twice_gives_the_same_frames(stereo, runtime):
+    control = Control(8)
+    control.set_noise(0.4)  # seeded noise must repeat too
+    control.set_smooth(0.1)
+    opts = EngineOptions(fps=24, seed=3)
+    _, a = run(stereo, runtime, opts, control)
+    _, b = run(stereo, runtime, opts, control)
+    fa, fb = stack(a), stack(b)
+    np.testing.assert_array_equal(fa, fb)
+    assert np.abs(fa[1:].astype(int) - fa[:-1]).max() > 0  # the frames move: not trivially equal
+    _, c = run(stereo, runtime, EngineOptions(fps=24, seed=4), control)
+    assert not np.array_equal(stack(c), fa)
+
+
+def test_channel_picks_one_channel_and_none_mixes_down(stereo, runtime):
+    left, right = stereo[:, :1], stereo[:, 1:]
+    frames = {}
+    for ch in (0, 1, None):
+        _, sink = run(stereo, runtime, EngineOptions(fps=20, channel=ch))
+        frames[ch] = stack(sink)
+    assert not np.array_equal(frames[0], frames[1])
+    _, only_left = run(np.ascontiguousarray(np.repeat(left, 2, axis=1)), runtime, EngineOptions(fps=20))
+    np.testing.assert_array_equal(frames[0], stack(only_left))
+    _, only_right = run(np.ascontiguousarray(right), runtime, EngineOptions(fps=20))
+    np.testing.assert_array_equal(frames[1], stack(only_right))
+    _, mixed = run(np.ascontiguousarray(stereo.mean(axis=1, keepdims=True)), runtime, EngineOptions(fps=20))
+    np.testing.assert_array_equal(frames[None], stack(mixed))
