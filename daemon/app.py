@@ -25,8 +25,8 @@ from .control.osc_server import ControlDispatcher, ControlServer
 from .control.oscquery import Namespace
 from .control.state import Control, ControlError
 from .control.vocabulary import ControlHandlers
-from .engine import LiveEngine
-from .engine_options import EngineOptions
+from .engine.live_engine import LiveEngine
+from .engine.engine_options import EngineOptions
 from .show.bundle import BUILTIN_DIR
 from .show.device import pick_device
 from .show.runtime import RuntimeOptions, ShowRuntime
@@ -125,7 +125,7 @@ class Daemon:
         self.server.start()
         log.info("running: input %s, sinks %s, OSC in %s, out %s, %g fps; offsets: encoder clock %.1f ms, "
                  "music stream %.1f ms", getattr(self.source, "name", cfg.input), ", ".join(self.sink_specs),
-                 cfg.osc_in, ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.latency * 1e3,
+                 cfg.osc_in, ", ".join(cfg.osc_out) or "none", cfg.fps, self.engine.status().latency_s * 1e3,
                  self.engine.fast_latency * 1e3)
 
     def _start_web(self) -> WebServer | None:
@@ -173,7 +173,7 @@ class Daemon:
         """/latentvj/map/reload: all files or none; a bad one keeps the maps that run."""
         cfg = self.cfg
         try:
-            new = [load_map(p, self.engine.runtime.latent_dim) for p in cfg.osc_map]
+            new = [load_map(p, self.engine.status().latent_dim) for p in cfg.osc_map]
             new_midi = load_midi_map(cfg.midi_map) if cfg.midi_map else None
         except MapError as exc:
             raise ControlError(f"{exc}; the previous maps stay") from exc
@@ -208,10 +208,10 @@ class Daemon:
         span = s.ended - s.started
         f50, f95, f99 = s.percentiles("frame_ms")
         l50, l95, l99 = s.percentiles("latency_ms")
-        rt = engine.runtime
+        st = engine.status()
         per_stream = [f"{name} p50 {s.percentiles(arr, (50,))[0]:.1f} (offset {off * 1e3:.1f})"
-                      for name, arr, off, used in (("encoder", "clock_latency_ms", engine.latency, rt.uses_clock),
-                                                   ("music", "music_latency_ms", engine.fast_latency, rt.uses_music))
+                      for name, arr, off, used in (("encoder", "clock_latency_ms", st.latency_s, st.uses_clock),
+                                                   ("music", "music_latency_ms", st.fast_latency_s, st.uses_music))
                       if used]
         d50, _, d99 = s.percentiles("decode_ms")
         lines = [
@@ -220,8 +220,8 @@ class Daemon:
             f"frame time ms  p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}",
             f"latency ms     p50 {l50:.1f}  p95 {l95:.1f}  p99 {l99:.1f}  (measured: publish time - capture of the "
             f"newest audio the picture read; per stream: {', '.join(per_stream)})",
-            f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {engine.encoded_hops} hops",
-            f"audio          overflows {self.source.ring.overflows}, lost frames {engine.lost_frames}, "
+            f"decoder ms     p50 {d50:.2f}  p99 {d99:.2f}; encoded {st.encoder.hops} hops",
+            f"audio          overflows {self.source.ring.overflows}, lost frames {st.encoder.lost_frames}, "
             f"reconnects {getattr(self.source, 'reconnects', 0)}",
             *engine.sinks.report(),
         ]

@@ -20,9 +20,9 @@ from .audio.sources import PacedSource
 from .config import RunConfig
 from .control.osc_out import OscOut
 from .control.state import Control
-from .engine import LiveEngine
-from .engine_options import EngineOptions
-from .run_stats import STAT_CAPACITY
+from .engine.live_engine import EngineStatus, LiveEngine
+from .engine.engine_options import EngineOptions
+from .engine.run_stats import STAT_CAPACITY
 from .show.runtime import RuntimeOptions, ShowRuntime
 from .sinks import make_sink
 
@@ -161,12 +161,11 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     source = PacedSource("clicks", audio, rt.sample_rate, loop=False)
     watcher = ChangeWatcher()
     streams = {stream.kind: (sl, ChangeWatcher(STREAM_CHANGE_LEVEL)) for stream, sl in rt.conditioning.slices()}
-    engine: LiveEngine | None = None
 
-    def observe(index: int, frame: np.ndarray, done: float) -> None:
+    def observe(index: int, frame: np.ndarray, done: float, status: EngineStatus) -> None:
         watcher.see(frame[..., :3], done)
         for sl, w in streams.values():
-            w.see(engine.pipeline.conditioning[sl], done)
+            w.see(status.conditioning[sl], done)
 
     rt.decoder.profile = True  # split the network's time from the RGBA conversion and copy
     sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
@@ -180,7 +179,8 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     engine.stop()
     listener.close()
     onset_ms = np.array(first_after([source.start_time + t for t in clicks], listener.arrived) or [np.nan])
-    music = engine.music_ms[: min(engine.music_hops, STAT_CAPACITY)]
+    counts = engine.status().encoder
+    music = engine.music_ms[: min(counts.music_hops, STAT_CAPACITY)]
     music_share = music.mean() / (rt.music_period * 1e3) * 100 if len(music) else float("nan")
     s = engine.stats
     dues = [source.start_time + t for t in clicks]
@@ -188,7 +188,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     f50, f95, f99 = s.percentiles("frame_ms")
     d50, _, d99 = s.percentiles("decode_ms")
     r50, _, r99 = s.percentiles("rgba_ms")
-    enc = engine.encode_ms[: min(engine.encoded_hops, STAT_CAPACITY)]
+    enc = engine.encode_ms[: min(counts.hops, STAT_CAPACITY)]
     hop_ms = rt.period * 1e3
     lines = [
         f"bench: {rt.describe()}",
@@ -203,10 +203,10 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         *engine.sinks.report(),  # each sink writes on its own thread
         f"audio->frame latency {_summary(latencies, len(clicks))}  (click -> first changed frame)",
         *(f"   {kind + ' stream':<17} {_summary(w.delays(dues), len(clicks))}  (click -> its part of the decoder "
-          f"input moved; offset {(engine.fast_latency if kind == 'music' else engine.latency) * 1e3:.1f} ms)"
+          f"input moved; offset {(engine.fast_latency if kind == 'music' else engine.status().latency_s) * 1e3:.1f} ms)"
           for kind, (_, w) in streams.items()),
         f"   of which          the encoder model's own delay {model_delay:.1f} hops ({model_delay * hop_ms:.0f} ms); "
-        f"the encoder clock's offset {engine.latency * 1e3:.1f} ms ({cfg.interpolation} interpolation), "
+        f"the encoder clock's offset {engine.status().latency_s * 1e3:.1f} ms ({cfg.interpolation} interpolation), "
         f"the music stream's {engine.fast_latency * 1e3:.1f} ms",
         f"measured latency     p50 {s.percentiles('latency_ms', (50,))[0]:.1f} ms (publish - capture of the newest "
         f"audio the picture read, every frame; what /latentvj/status reports)",

@@ -17,7 +17,7 @@ from .config import ConfigError, load_config, parse_size
 from .control.midi_input import MidiError, MidiInput, input_names, open_backend
 from .control.midi_map import MidiMap, load_midi_map
 from .control.state import Control, ControlError
-from .engine_options import EngineOptions
+from .engine.engine_options import EngineOptions
 from .show.bundle import ShowError
 from .show.runtime import ShowRuntime
 from .signals import stop_on_signals
@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
 def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     from tqdm import tqdm
 
-    from .offline import render
+    from .engine.offline import render
 
     cfg = load_config(args.config, flags)
     opts = runtime_options(cfg)

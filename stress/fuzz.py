@@ -21,7 +21,7 @@ def message(address: str, *args) -> bytes:
 def valid_messages(dim: int) -> list[bytes]:
     """One valid message per address of the vocabulary (the README's table), dimension ones per dimension."""
     out = []
-    for address, types, _ in ADDRESSES:
+    for address, types, *_ in ADDRESSES:
         if address in ("/latentvj/show", "/latentvj/preset/save", "/latentvj/preset/load", "/latentvj/midi/learn"):
             out.append(message(address, "fuzz"))  # refused cheaply: no such show/preset, no MIDI
         elif "<i>" in address:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from latentvj.daemon.show.bundle import BUILTIN_DIR
+from latentvj.daemon.show.runtime import RuntimeOptions
 from latentvj.training.decoder.models import LatentDecoder
 from latentvj.training.synth.synthetic import procedural_track, write_audio
 
@@ -17,6 +18,9 @@ DEMO = BUILTIN_DIR / "demo"
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SR = 44100
+
+
+CPU = RuntimeOptions(torch.device("cpu"))  # how tests load shows: frozen, so one for all
 
 
 def free_port() -> int:

@@ -236,7 +236,7 @@ def test_onsets_features_and_beat_reach_the_network(builder, port):
 
 
 def test_panel_addresses_are_in_the_daemons_table(builder):
-    table = {a for a, _, _ in ADDRESSES}
+    table = {a.path for a in ADDRESSES}
     for address, kind, _ in builder["MESSAGES"].values():
         assert address.replace("{i}", "<i>") in table
-        assert next(t for a, t, _ in ADDRESSES if a == address.replace("{i}", "<i>")) == kind
+        assert next(a.types for a in ADDRESSES if a.path == address.replace("{i}", "<i>")) == kind

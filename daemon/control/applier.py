@@ -38,6 +38,9 @@ class ControlApplier:
         # The noise draw happens every frame whatever the settings, so the random sequence (and
         # with it render == live) does not depend on when the performer touched the noise knob.
         self._noise[:] = self._rng.standard_normal(v.dim)
+        if v.dim != len(z):  # controls of another show's size (not reset yet): the latent as trained
+            out[:] = z
+            return
         if v.freeze and self._state is not None:
             out[:] = self._state
             return

@@ -13,6 +13,7 @@ import threading
 from typing import Callable
 
 from ..config import ConfigError
+from ..engine.latest_slot import LatestSlot
 from .midi_map import MidiMap, learned
 from .state import ControlError
 from .vocabulary import address_type
@@ -71,7 +72,7 @@ class MidiInput:
         self.poll_s = poll_s
         self.port = None
         self.received = self.refused = self.unplugs = 0
-        self._learn: tuple[str, Callable] | None = None
+        self._learn: LatestSlot[tuple[str, Callable]] = LatestSlot()  # OSC or web thread -> MIDI thread
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="midi-watch", daemon=True)
 
@@ -86,9 +87,8 @@ class MidiInput:
     def _on_message(self, msg) -> None:
         """On the MIDI library's thread."""
         self.received += 1
-        learn = self._learn
-        if learn is not None and (msg.type == "control_change" or msg.type == "note_on" and msg.velocity > 0):
-            self._learn = None
+        moved = msg.type == "control_change" or msg.type == "note_on" and msg.velocity > 0
+        if moved and (learn := self._learn.take()) is not None:  # taken and emptied in one step
             learn[1](learned(msg, learn[0]))
             return
         for address, *args in self.map.messages(msg):
@@ -103,7 +103,7 @@ class MidiInput:
         """Bind the next moved control to `address`; `on_bound(binding)` runs on the MIDI thread."""
         if not isinstance(address, str) or address_type(address) is None:
             raise ControlError(f"midi learn: {address!r} is not a control address that takes one value")
-        self._learn = (address, on_bound)
+        self._learn.put((address, on_bound))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_s):

@@ -13,14 +13,14 @@ import logging
 import socket
 
 import numpy as np
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ..audio.music_analysis import EVENTS, STREAM_NAMES
 from ..audio.music_features import MUSIC_FEATURE_NAMES
+from .osc_encode import encode
 
 N_FEATURES = len(MUSIC_FEATURE_NAMES)
 _TEMPO, _BEAT_PHASE, _BAR_PHASE = (STREAM_NAMES.index(n) for n in ("tempo", "beat_phase", "bar_phase"))
-ONSET_DGRAMS = [OscMessageBuilder(address=f"/latentvj/onset/{e}").build().dgram for e in EVENTS]  # built once
+ONSET_DGRAMS = [encode(f"/latentvj/onset/{e}") for e in EVENTS]  # built once
 
 log = logging.getLogger("latentvj.osc")
 
@@ -36,13 +36,6 @@ def published(dim: int) -> list[tuple[str, list | None, str]]:
         ("/latentvj/status", [0.0, 0.0, 0], "fps, measured latency in ms, dropped frames"),
         *((f"/latentvj/onset/{e}", None, f"no arguments: sent the moment a {e} onset is detected") for e in EVENTS),
     ]
-
-
-def _dgram(address: str, values) -> bytes:
-    b = OscMessageBuilder(address=address)
-    for v in values:
-        b.add_arg(float(v) if isinstance(v, (float, np.floating)) else v)
-    return b.build().dgram
 
 
 class OscOut:
@@ -71,25 +64,35 @@ class OscOut:
         self.onset_events = onset_events
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
-        self.sent = 0
-        self.send_errors = 0
+        # [sent, failed] per sending thread: each list written by one thread only
+        self._render_counts = [0, 0]  # publish(): the render thread
+        self._onset_counts = [0, 0]  # events(): the encoder thread
 
     def set_maps(self, maps: list) -> None:
         """osc_map.OscMap list; swapped whole, so the render thread sees the old or the new set."""
         self._maps = [(m, m.every(self.fps)) for m in maps]
 
-    def _send(self, dgram: bytes) -> None:
-        for target in self.targets:
-            self._send_to(target, dgram)
+    @property
+    def sent(self) -> int:
+        return self._render_counts[0] + self._onset_counts[0]
 
-    def _send_to(self, target: tuple[str, int], dgram: bytes) -> None:
+    @property
+    def send_errors(self) -> int:
+        return self._render_counts[1] + self._onset_counts[1]
+
+    def _send(self, dgram: bytes, counts: list[int] | None = None) -> None:
+        for target in self.targets:
+            self._send_to(target, dgram, counts)
+
+    def _send_to(self, target: tuple[str, int], dgram: bytes, counts: list[int] | None = None) -> None:
+        counts = self._render_counts if counts is None else counts
         try:
             self._sock.sendto(dgram, target)
-            self.sent += 1
+            counts[0] += 1
         except OSError as exc:  # full socket buffer, unreachable host: count it, never stall
-            self.send_errors += 1
-            if self.send_errors in (1, 100, 10000):
-                log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, self.send_errors)
+            counts[1] += 1
+            if counts[1] in (1, 100, 10000):
+                log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, counts[1])
 
     def events(self, bits: int) -> None:
         """Encoder thread: one `/latentvj/onset/<event>` per bit of music_analysis.EVENTS set."""
@@ -97,30 +100,30 @@ class OscOut:
             return
         for k, dgram in enumerate(ONSET_DGRAMS):
             if bits & (1 << k):
-                self._send(dgram)
+                self._send(dgram, self._onset_counts)
 
     def publish(self, frame: int, latent: np.ndarray, music: np.ndarray, status: tuple[float, float, int]) -> None:
         """latent: (dim,) as the decoder received it; music: the music row (STREAM_NAMES)."""
         for m, every in self._maps:
             if frame % every == 0:
                 for address, value in m.values(latent, music):
-                    self._send_to(m.target, _dgram(address, (value,)))
+                    self._send_to(m.target, encode(address, (value,)))
         if not self.targets:
             return
         e = self._every
         if e["latent"] and frame % e["latent"] == 0:
-            self._send(_dgram("/latentvj/latent", latent.tolist()))
+            self._send(encode("/latentvj/latent", latent.tolist()))
             if self.per_dim:
                 for i, v in enumerate(latent.tolist()):
-                    self._send(_dgram(f"/latentvj/latent/{i}", (v,)))
+                    self._send(encode(f"/latentvj/latent/{i}", (v,)))
         if e["features"] and frame % e["features"] == 0:
-            self._send(_dgram("/latentvj/features", music[:N_FEATURES].tolist()))
+            self._send(encode("/latentvj/features", music[:N_FEATURES].tolist()))
         if e["beat"] and frame % e["beat"] == 0:
-            self._send(_dgram("/latentvj/beat", (float(music[_BEAT_PHASE]), float(music[_TEMPO]),
+            self._send(encode("/latentvj/beat", (float(music[_BEAT_PHASE]), float(music[_TEMPO]),
                                                  float(music[_BAR_PHASE]))))
         if e["status"] and frame % e["status"] == 0:
             fps, latency_ms, dropped = status
-            self._send(_dgram("/latentvj/status", (float(fps), float(latency_ms), int(dropped))))
+            self._send(encode("/latentvj/status", (float(fps), float(latency_ms), int(dropped))))
 
     def close(self) -> None:
         self._sock.close()

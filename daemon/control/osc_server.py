@@ -19,18 +19,17 @@ A flood must cost a counter, not the frame rate or the next fader move. So:
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
-import time
 
 from pythonosc import osc_packet
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from .log_limits import ErrorLog, RefusalLimiter, limit_library_warnings
+from .osc_encode import encode
+from .token_bucket import TokenBucket
 from .osc_packet_check import BUNDLE, PacketError, check_packet
 from .state import ControlError
-from .vocabulary import ADDRESSES, ERROR_ADDRESS, ControlHandlers
+from .vocabulary import ERROR_ADDRESS, KNOWN_BYTES, ControlHandlers
 
 log = logging.getLogger("latentvj.osc")
 
@@ -40,18 +39,7 @@ BURST = 500  # messages handled at once before the budget applies
 MAX_WAITING = 1024  # addresses waiting for budget; more are dropped (counted)
 PING = b"/latentvj/ping\x00\x00"
 PING_BARE = (PING, PING + b",\x00\x00\x00")
-# Addresses that can wait for budget, as bytes: known names, or a dimension (ASCII digits).
-_KNOWN = re.compile(rb"/latentvj/(?:(?:scale|bias)/[0-9]{1,6}|"
-                    + b"|".join(re.escape(a[len("/latentvj/"):].encode()) for a, _, _ in ADDRESSES
-                                if "<" not in a) + rb")\Z")
 _ALWAYS_IN_ORDER = (b"/latentvj/preset/save",)  # each one a file: never folded into a later one
-
-
-def _encode(reply: tuple) -> bytes:
-    b = OscMessageBuilder(address=reply[0])
-    for a in reply[1:]:
-        b.add_arg(a)
-    return b.build().dgram
 
 
 class ControlDispatcher:
@@ -65,11 +53,17 @@ class ControlDispatcher:
         self.limiter = RefusalLimiter()
         limit_library_warnings()
 
-    def _refuse(self, why: str, sender: tuple[str, int], replies: list) -> None:
+    def refuse(self, why: str, sender: tuple[str, int], via: str = "OSC") -> tuple | None:
+        """Count a refusal; the error reply to send, unless this sender was told too often lately."""
         self.errors += 1
-        if self.limiter.allow(f"{sender[0]}:{sender[1]}"):
-            log.warning("OSC from %s:%d refused: %s", sender[0], sender[1], why)
-            replies.append((ERROR_ADDRESS, why))
+        if not self.limiter.allow(f"{sender[0]}:{sender[1]}"):
+            return None
+        log.warning("%s from %s:%d refused: %s", via, sender[0], sender[1], why)
+        return (ERROR_ADDRESS, why)
+
+    def _refuse(self, why: str, sender: tuple[str, int], replies: list) -> None:
+        if (r := self.refuse(why, sender)) is not None:
+            replies.append(r)
 
     def call_handlers_for_packet(self, data: bytes, sender: tuple[str, int], reply=None) -> list:
         """Handle one datagram; returns the replies due now. `reply` sends later ones (slow work)."""
@@ -118,8 +112,7 @@ class ControlServer:
         self.server_address = self.socket.getsockname()
         self.allow = set(allow) if allow else None
         self.max_per_s = max_per_s
-        self._tokens = float(BURST)
-        self._refilled = time.monotonic()
+        self._budget = TokenBucket(max_per_s, BURST)
         self._waiting: dict[bytes, tuple[bytes, tuple]] = {}  # key -> (datagram, sender), oldest first
         self.refused_senders = 0
         self.deferred = 0  # messages that waited for budget (or were replaced while waiting)
@@ -155,8 +148,8 @@ class ControlServer:
             self.dispatcher.received += 1
             self._send(PONG, sender)
             return
-        self._refill()
-        if not self._waiting and self._tokens > 0:
+        self._budget.refill()
+        if not self._waiting and self._budget.tokens > 0:
             self._handle(data, sender)
             return
         key = self._key(data, sender)
@@ -178,30 +171,28 @@ class ControlServer:
             return b"#bundle " + sender[0].encode() + b":" + str(sender[1]).encode()  # a sender's latest
         end = data.find(b"\x00", 0, 64)
         address = data[:end] if end > 0 else b""
-        if not _KNOWN.match(address):
+        if not KNOWN_BYTES.match(address):  # any address of the vocabulary
             return None
         return data if address in _ALWAYS_IN_ORDER else address
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self._tokens = min(BURST, self._tokens + (now - self._refilled) * self.max_per_s)
-        self._refilled = now
 
     def _drain_waiting(self, refill: bool = True) -> None:
         if not self._waiting:
             return
         if refill:
-            self._refill()
-        while self._waiting and self._tokens > 0:
+            self._budget.refill()
+        while self._waiting and self._budget.tokens > 0:
             key = next(iter(self._waiting))
             data, sender = self._waiting.pop(key)
             self._handle(data, sender)
 
     def _handle(self, data: bytes, sender: tuple) -> None:
         before = self.dispatcher.received + self.dispatcher.errors
-        for reply in self.dispatcher.call_handlers_for_packet(data, sender, lambda r: self._send(_encode(r), sender)):
-            self._send(_encode(reply), sender)
-        self._tokens -= max(1, self.dispatcher.received + self.dispatcher.errors - before)
+        def reply(r: tuple) -> None:
+            self._send(encode(r[0], r[1:]), sender)
+
+        for r in self.dispatcher.call_handlers_for_packet(data, sender, reply):
+            reply(r)
+        self._budget.charge(max(1, self.dispatcher.received + self.dispatcher.errors - before))
 
     def _send(self, dgram: bytes, to: tuple) -> None:
         try:
@@ -224,4 +215,4 @@ class ControlServer:
         self.socket.close()
 
 
-PONG = _encode(("/latentvj/pong",))
+PONG = encode("/latentvj/pong")

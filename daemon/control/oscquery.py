@@ -34,7 +34,7 @@ def address_space(dim: int, extra: list | None = None) -> OSCAddressSpace:
     which the OSCQuery spec allows and python-oscquery's constructor does not: the per-dimension
     nodes go in first and the global one's attributes are set on the container they made."""
     space = OSCAddressSpace()
-    for pattern, types, what in sorted(ADDRESSES, key=lambda a: "<i>" not in a[0]):
+    for pattern, types, what, *_ in sorted(ADDRESSES, key=lambda a: "<i>" not in a.path):
         for address in ([pattern.replace("<i>", str(i)) for i in range(dim)] if "<i>" in pattern else [pattern]):
             if types == "i...":
                 value, access = list(range(dim)), OSCAccess.READWRITE_VALUE

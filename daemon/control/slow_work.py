@@ -93,6 +93,8 @@ class SlowWorker:
                     job.reply(out)
                 except OSError:
                     pass  # the requester's network went away; the work is done all the same
+                except Exception as exc:  # a reply that cannot be sent must not end the worker either
+                    self._errors.report(exc, f"{self.name}: could not reply to {job.what}")
 
     def _drop_older(self, done: _Job) -> None:
         """`done` succeeded: what was asked before it is superseded."""

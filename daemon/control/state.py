@@ -125,9 +125,9 @@ class Control:
 
     def set_permutation(self, perm: list[int]) -> None:
         arr = np.asarray(perm)
-        if arr.shape != (self._v.dim,) or sorted(arr.tolist()) != list(range(self._v.dim)):
-            raise ControlError(f"permute: expected a permutation of 0..{self._v.dim - 1}, got {list(perm)}")
-        with self._lock:
+        with self._lock:  # checked against the size under the lock: a show switch may change it
+            if arr.shape != (self._v.dim,) or sorted(arr.tolist()) != list(range(self._v.dim)):
+                raise ControlError(f"permute: expected a permutation of 0..{self._v.dim - 1}, got {list(perm)}")
             self._v.permutation = arr.astype(np.int64)
             self._changed()
 
@@ -192,6 +192,8 @@ class Control:
         except (ControlError, TypeError) as exc:
             raise ControlError(f"preset: {path}: {exc}") from exc
         with self._lock:
+            if v.dim != self._v.dim:  # a show with another size came in while the file was read
+                raise ControlError(f"preset: {path} is for {v.dim} dimensions, the show now has {self._v.dim}")
             v.freeze = self._v.freeze
             self._v = v
             self._changed()

@@ -1,11 +1,13 @@
-"""The control vocabulary: every address the daemon takes, its arguments, its fader range, and
-the handler that validates and applies it. OSC, MIDI and OSCQuery (and any later surface) read
-this one table, so they cannot drift apart; the README's table lists each address (a test checks).
+"""The control vocabulary: every address the daemon takes, its arguments, its fader range, its
+reply and the handler that validates and applies it, in one table (`ADDRESSES`). Dispatch, OSC's
+budget (which addresses may wait), MIDI maps and OSCQuery all read it, so a new address is one
+row here and a handler method, and none of them can drift apart; the README's table lists each
+address (a test checks).
 """
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .slow_work import Reply, SlowWorker
 from .state import Control, ControlError
@@ -15,45 +17,56 @@ ERROR_ADDRESS = f"{PREFIX}/error"
 MAX_DIM_DIGITS = 6  # /latentvj/bias/<i>: no latent has a million dimensions
 MAX_SPEC = 1024  # characters of a show's name or path (a file system refuses far less per name)
 
-# address, arguments, what it does; the README's table lists each one (a test checks).
-ADDRESSES: list[tuple[str, str, str]] = [
-    ("/latentvj/scale", "f", "global latent scale (1 = as trained)"),
-    ("/latentvj/scale/<i>", "f", "scale of dimension i"),
-    ("/latentvj/bias/<i>", "f", "bias added to dimension i (0 = as trained)"),
-    ("/latentvj/smooth", "f", "smoothing time constant in seconds (0 = off, max 60)"),
-    ("/latentvj/freeze", "i", "1 holds the current latent, 0 releases it"),
-    ("/latentvj/noise", "f", "std of gaussian noise added to every dimension per frame (0..100)"),
-    ("/latentvj/permute", "i...", "a permutation of 0..dim-1: output dimension k takes input dimension p[k]"),
-    ("/latentvj/reset", "", "all controls back to as trained"),
-    ("/latentvj/preset/save", "s", "save the controls to PRESET_DIR/<name>.toml"),
-    ("/latentvj/preset/load", "s", "load PRESET_DIR/<name>.toml (all or nothing)"),
-    ("/latentvj/show", "s", "switch to another show bundle; frames go on while it loads, a bad bundle is refused"),
-    ("/latentvj/map/reload", "", "re-read the --osc-map and --midi-map files; a bad file is refused and the running maps stay"),
-    ("/latentvj/midi/learn", "s", "bind the next moved MIDI control to this address (needs --midi)"),
-    ("/latentvj/ping", "", "answers /latentvj/pong to the sender"),
-]
-# Replies a sender gets back (the README's table lists these too).
-REPLIES = {
-    "/latentvj/show": f"{PREFIX}/show/loaded",
-    "/latentvj/preset/save": f"{PREFIX}/preset/saved",
-    "/latentvj/preset/load": f"{PREFIX}/preset/loaded",
-    "/latentvj/map/reload": f"{PREFIX}/map/reloaded",
-}
 
-# The range a fader should cover (MIDI learn's default, OSCQuery's RANGE). Where the daemon's
-# own limit is narrow it is that limit; scale and bias accept more (up to ±1000).
-RANGES: dict[str, tuple[float, float]] = {
-    "/latentvj/scale": (0.0, 4.0),
-    "/latentvj/scale/<i>": (0.0, 4.0),
-    "/latentvj/bias/<i>": (-3.0, 3.0),
-    "/latentvj/smooth": (0.0, 60.0),
-    "/latentvj/freeze": (0, 1),
-    "/latentvj/noise": (0.0, 100.0),
-}
+class Address(NamedTuple):
+    path: str  # "<i>" stands for a latent dimension
+    types: str  # OSC types of the arguments; "i..." any number of ints
+    doc: str
+    handler: str  # the ControlHandlers method that takes it: on_<handler>(address, args, reply)
+    range: tuple[float, float] | None = None  # what a fader should cover (MIDI learn, OSCQuery's RANGE)
+    reply: str | None = None  # what the sender gets back when slow work is done
+
+
+# Ranges: where the daemon's own limit is narrow it is that limit; scale and bias accept more (±1000).
+ADDRESSES: list[Address] = [
+    Address("/latentvj/scale", "f", "global latent scale (1 = as trained)", "scale", (0.0, 4.0)),
+    Address("/latentvj/scale/<i>", "f", "scale of dimension i", "dim_scale", (0.0, 4.0)),
+    Address("/latentvj/bias/<i>", "f", "bias added to dimension i (0 = as trained)", "dim_bias", (-3.0, 3.0)),
+    Address("/latentvj/smooth", "f", "smoothing time constant in seconds (0 = off, max 60)", "smooth", (0.0, 60.0)),
+    Address("/latentvj/freeze", "i", "1 holds the current latent, 0 releases it", "freeze", (0, 1)),
+    Address("/latentvj/noise", "f", "std of gaussian noise added to every dimension per frame (0..100)", "noise",
+            (0.0, 100.0)),
+    Address("/latentvj/permute", "i...", "a permutation of 0..dim-1: output dimension k takes input dimension p[k]",
+            "permute"),
+    Address("/latentvj/reset", "", "all controls back to as trained", "reset"),
+    Address("/latentvj/preset/save", "s", "save the controls to PRESET_DIR/<name>.toml", "preset_save",
+            reply=f"{PREFIX}/preset/saved"),
+    Address("/latentvj/preset/load", "s", "load PRESET_DIR/<name>.toml (all or nothing)", "preset_load",
+            reply=f"{PREFIX}/preset/loaded"),
+    Address("/latentvj/show", "s", "switch to another show bundle; frames go on while it loads, a bad bundle is "
+            "refused", "show", reply=f"{PREFIX}/show/loaded"),
+    Address("/latentvj/map/reload", "", "re-read the --osc-map and --midi-map files; a bad file is refused and the "
+            "running maps stay", "map_reload", reply=f"{PREFIX}/map/reloaded"),
+    Address("/latentvj/midi/learn", "s", "bind the next moved MIDI control to this address (needs --midi)",
+            "midi_learn"),
+    Address("/latentvj/ping", "", "answers /latentvj/pong to the sender", "ping"),
+]
+BY_PATH = {a.path: a for a in ADDRESSES}
+RANGES = {a.path: a.range for a in ADDRESSES if a.range is not None}
+REPLIES = {a.path: a.reply for a in ADDRESSES if a.reply is not None}  # the README's table lists these too
 
 # One-value addresses a fader or button can play (MIDI maps); permute needs a whole list, learn is
 # not a control.
-PLAYABLE = {a: t for a, t, _ in ADDRESSES if t in ("f", "i", "s", "") and "/midi/" not in a}
+PLAYABLE = {a.path: a.types for a in ADDRESSES if a.types in ("f", "i", "s", "") and "/midi/" not in a.path}
+
+
+def _path_regex(path: str) -> str:
+    return re.escape(path).replace(re.escape("<i>"), f"[0-9]{{1,{MAX_DIM_DIGITS}}}")
+
+
+# Any address of the table, "<i>" as ASCII digits (OSC's budget matches raw datagrams, as bytes)
+KNOWN = re.compile("(?:" + "|".join(_path_regex(a.path) for a in ADDRESSES) + r")\Z")
+KNOWN_BYTES = re.compile(KNOWN.pattern.encode("ascii"))
 
 
 def address_type(address: str) -> str | None:
@@ -67,7 +80,8 @@ def pattern_of(address: str) -> str:
 
 
 class ControlHandlers:
-    """The receiving end of each address; `switch_show` is the engine's and returns the show's name.
+    """The receiving end of each address (`on_<handler>` per row of ADDRESSES); `switch_show` is the
+    engine's and returns the show's name.
 
     What touches the disk (show switches, presets, map reloads) runs on a worker thread
     (slow_work.py), so the thread that handles a message never waits on it; its reply goes to the
@@ -94,6 +108,10 @@ class ControlHandlers:
 
     @staticmethod
     def _args(address: str, args: tuple, types: str) -> tuple:
+        if types == "i...":
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                raise ControlError(f"{address}: expected integers")
+            return args
         if len(args) != len(types):
             raise ControlError(f"{address}: expected {len(types)} argument(s) ({types or 'none'}), got {len(args)}")
         for a, t in zip(args, types):
@@ -113,8 +131,7 @@ class ControlHandlers:
         return int(tail)
 
     @staticmethod
-    def _spec(address: str, args: tuple) -> str:
-        (spec,) = ControlHandlers._args(address, args, "s")
+    def _spec(address: str, spec: str) -> str:
         if not 0 < len(spec) <= MAX_SPEC or not spec.isprintable():
             raise ControlError(f"{address}: expected a name or path of 1-{MAX_SPEC} printable characters, "
                                f"got {len(spec)} characters")
@@ -123,54 +140,62 @@ class ControlHandlers:
     def handle(self, address: str, args: tuple, reply: Reply | None = None) -> tuple | None:
         """Apply one message; returns a reply (address, *args) or None; raises ControlError.
         Slow work replies later through `reply`."""
-        c = self.control
-        parts = address.split("/")  # ['', 'latentvj', 'scale', ...]
-        name = "/".join(parts[:3])
-        if address == f"{PREFIX}/scale":
-            c.set_scale(*self._args(address, args, "f"))
-        elif name == f"{PREFIX}/scale" and len(parts) == 4:
-            c.set_dim_scale(self._dim(address), *self._args(address, args, "f"))
-        elif name == f"{PREFIX}/bias" and len(parts) == 4:
-            c.set_dim_bias(self._dim(address), *self._args(address, args, "f"))
-        elif address == f"{PREFIX}/smooth":
-            c.set_smooth(*self._args(address, args, "f"))
-        elif address == f"{PREFIX}/freeze":
-            (on,) = self._args(address, args, "i")
-            c.set_freeze(int(on))
-        elif address == f"{PREFIX}/noise":
-            c.set_noise(*self._args(address, args, "f"))
-        elif address == f"{PREFIX}/permute":
-            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-                raise ControlError(f"{address}: expected integers")
-            c.set_permutation(list(args))
-        elif address == f"{PREFIX}/reset":
-            self._args(address, args, "")
-            c.reset()
-        elif address == f"{PREFIX}/preset/save":
-            (name,) = self._args(address, args, "s")
-            c.preset_path(name)  # a bad name is refused now, not later
-            values = c.snapshot()  # the controls as they are when asked, not when written
-            self.presets.submit(f"preset save {name!r}",
-                                lambda: (REPLIES[address], str(c.save_preset(name, values))), reply)
-        elif address == f"{PREFIX}/preset/load":
-            (name,) = self._args(address, args, "s")
-            c.preset_path(name)
-            self.presets.submit(f"preset load {name!r}", lambda: (REPLIES[address], str(c.load_preset(name))), reply)
-        elif address == f"{PREFIX}/show":
-            spec = self._spec(address, args)
-            self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], self.switch_show(spec) or spec), reply)
-        elif address == f"{PREFIX}/map/reload":
-            self._args(address, args, "")
-            if self.reload_maps is None:
-                raise ControlError(f"{address}: the daemon runs without --osc-map")
-            self.maps.submit("map reload", lambda: (REPLIES[address], self.reload_maps()), reply)
-        elif address == f"{PREFIX}/midi/learn":
-            (target,) = self._args(address, args, "s")
-            if self.midi_learn is None:
-                raise ControlError(f"{address}: the daemon runs without --midi")
-            return (f"{PREFIX}/midi/learning", self.midi_learn(target))
-        elif address == f"{PREFIX}/ping":
-            return (f"{PREFIX}/pong",)
-        else:
+        entry = BY_PATH.get(pattern_of(address))
+        if entry is None or not address.startswith(PREFIX + "/"):
             raise ControlError(f"{address}: unknown address (see the README's OSC table)")
-        return None
+        return getattr(self, "on_" + entry.handler)(address, self._args(address, args, entry.types), reply)
+
+    # ---- one per row of ADDRESSES: (address, checked args, reply) -> an immediate reply or None --------
+    def on_scale(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_scale(*args)
+
+    def on_dim_scale(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_dim_scale(self._dim(address), *args)
+
+    def on_dim_bias(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_dim_bias(self._dim(address), *args)
+
+    def on_smooth(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_smooth(*args)
+
+    def on_freeze(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_freeze(int(args[0]))
+
+    def on_noise(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_noise(*args)
+
+    def on_permute(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.set_permutation(list(args))
+
+    def on_reset(self, address: str, args: tuple, reply: Reply | None) -> None:
+        self.control.reset()
+
+    def on_preset_save(self, address: str, args: tuple, reply: Reply | None) -> None:
+        (name,), c = args, self.control
+        c.preset_path(name)  # a bad name is refused now, not later
+        values = c.snapshot()  # the controls as they are when asked, not when written
+        self.presets.submit(f"preset save {name!r}", lambda: (REPLIES[address], str(c.save_preset(name, values))),
+                            reply)
+
+    def on_preset_load(self, address: str, args: tuple, reply: Reply | None) -> None:
+        (name,), c = args, self.control
+        c.preset_path(name)
+        self.presets.submit(f"preset load {name!r}", lambda: (REPLIES[address], str(c.load_preset(name))), reply)
+
+    def on_show(self, address: str, args: tuple, reply: Reply | None) -> None:
+        spec = self._spec(address, args[0])
+        self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], self.switch_show(spec) or spec), reply)
+
+    def on_map_reload(self, address: str, args: tuple, reply: Reply | None) -> None:
+        if self.reload_maps is None:
+            raise ControlError(f"{address}: the daemon runs without --osc-map")
+        reload_maps = self.reload_maps
+        self.maps.submit("map reload", lambda: (REPLIES[address], reload_maps()), reply)
+
+    def on_midi_learn(self, address: str, args: tuple, reply: Reply | None) -> tuple:
+        if self.midi_learn is None:
+            raise ControlError(f"{address}: the daemon runs without --midi")
+        return (f"{PREFIX}/midi/learning", self.midi_learn(args[0]))
+
+    def on_ping(self, address: str, args: tuple, reply: Reply | None) -> tuple:
+        return (f"{PREFIX}/pong",)

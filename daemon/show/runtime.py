@@ -22,7 +22,7 @@ import torch
 
 from ..audio.features import FeaturesEncoder
 from ..audio.music_analysis import MusicAnalysis
-from ..latent_clock import LatentClock
+from ..engine.latent_clock import LatentClock
 from .bundle import (
     Manifest,
     ShowError,
@@ -38,7 +38,83 @@ from .torchscript import load_torchscript
 log = logging.getLogger("latentvj.show")
 
 
-@dataclass
+class LatentMap:
+    """Standardised conditioning -> the decoder's latent, before the controls: one type per kind
+    of show, chosen once when the show is built. `window`: conditioning rows it reads, newest last."""
+
+    window = 1
+    shots: ShotPlayer | None = None  # the footage walk an image show adds; it rides on the music clock
+
+    def __call__(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray, t: float) -> None:
+        """c: (window, cond_dim) -> out: (latent_dim,); `shot` the shot row at media time t."""
+        raise NotImplementedError
+
+    def warmup(self) -> None:
+        pass
+
+
+class DirectMap(LatentMap):
+    """A decoder trained on the conditioning itself (`train decoder`)."""
+
+    def __call__(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray, t: float) -> None:
+        out[:] = c[-1]
+
+
+class AffineMap(LatentMap):
+    """A fixed affine map (a VAE show's `--mapping direct`: loudness on the largest direction)."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray) -> None:
+        self.weight, self.bias = weight, bias  # (latent_dim, cond_dim), (latent_dim,)
+
+    def __call__(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray, t: float) -> None:
+        np.dot(self.weight, c[-1], out=out)
+        out += self.bias
+
+
+class ImageMap(LatentMap):
+    """An image show: the mapping network over the conditioning window, plus the footage code of
+    the frame the shot in effect plays (shots.py)."""
+
+    def __init__(self, m: Manifest, device: torch.device, music_period: float) -> None:
+        net = m.network
+        self.window = m.conditioning.context
+        self.mapping = load_torchscript(m.root / net.file, device)
+        self._cin = torch.zeros((1, self.window, m.conditioning.dim), device=device)  # (1, context, D)
+        try:
+            with torch.no_grad():
+                out = self.mapping(self._cin)
+        except RuntimeError as exc:
+            raise ShowError(f"{m.root / net.file}: forward(c) fails on c of shape {tuple(self._cin.shape)} "
+                            f"(the conditioning's window x dims): {str(exc).strip().splitlines()[0]}") from exc
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, m.latent_dim):
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ShowError(f"{m.root / net.file}: the mapping returns {got}, the decoder takes (1, {m.latent_dim}): "
+                            "mapping and decoder disagree on the latent size")
+        path = m.root / net.residuals
+        try:
+            res = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ShowError(f"{path}: unreadable residuals ({exc})") from exc
+        want = (int(net.runs[-1, 1]), m.latent_dim)
+        if res.shape != want or res.dtype != np.float32 or not np.all(np.isfinite(res)):
+            raise ShowError(f"{path}: should be {want} finite float32 (frames in 'runs' x latent_dim), "
+                            f"got {res.shape} {res.dtype}")
+        self.residuals = res  # (frames, latent_dim)
+        self.shots = ShotPlayer(net.runs, net.fps, net.rules, music_period)
+
+    def __call__(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray, t: float) -> None:
+        with torch.no_grad():
+            self._cin.copy_(torch.from_numpy(c).view(self._cin.shape))
+            torch.from_numpy(out).copy_(self.mapping(self._cin)[0])
+        out += self.residuals[self.shots.index(shot, t)]
+
+    def warmup(self) -> None:
+        with torch.no_grad():
+            for _ in range(8):
+                self.mapping(self._cin)
+
+
+@dataclass(frozen=True)
 class RuntimeOptions:
     device: torch.device
     size: tuple[int, int] | None = None  # output (W, H); None = the decoder's own
@@ -65,7 +141,8 @@ class ShowRuntime:
                 raise ShowError(f"{m.manifest_path}: features have {self.encoder.latent_dim} dims, "
                                 f"the manifest says {m.encoder_dim}")
         # The six old features, only where a stream reads them; a features show reuses its encoder.
-        self.features: FeaturesEncoder | None = self.encoder if m.encoder_kind == "features" else (
+        self.features_show = m.encoder_kind == "features"  # its encoder's latent is the features
+        self.features: FeaturesEncoder | None = self.encoder if self.features_show else (
             FeaturesEncoder(m.sample_rate, m.hop) if m.conditioning.uses("features") else None)
         self.decoder = FrameDecoder(m.decoder_path, m.latent_dim, m.context, (m.width, m.height),
                                     opts.device, out_size=opts.size, half=opts.half,
@@ -90,46 +167,20 @@ class ShowRuntime:
             else:
                 src, cols = 0, stream.source_index + (self.encoder_dim if stream.kind == "features" else 0)
             self._parts.append((src, cols, sl, stream.mean, (1.0 / stream.std).astype(np.float32)))
-        self._w = m.mapping_weight  # (latent_dim, cond_dim) or None
-        self._b = m.mapping_bias
-        self.clock: LatentClock | None = None
         self.music = MusicAnalysis(m.sample_rate)
         self.music_period = self.music.hop / m.sample_rate  # seconds per music row
-        self.mapping: torch.jit.ScriptModule | None = None  # image shows: conditioning window -> latent
-        self.shots: ShotPlayer | None = None
         if m.network is not None:
-            self._load_network(opts.device)
+            self.latent_map: LatentMap = ImageMap(m, opts.device, self.music_period)
+        elif m.mapping_weight is not None:
+            self.latent_map = AffineMap(m.mapping_weight, m.mapping_bias)
+        else:
+            self.latent_map = DirectMap()
+        self.shots = self.latent_map.shots
         self.n_shot = SHOT_COLUMNS if self.shots is not None else 0  # extra columns of the music rows
-        self.music_clock: LatentClock | None = None
-        self._silence_music: np.ndarray | None = None  # set by warmup; None rests on zeros
         self._no_features = np.zeros(0, dtype=np.float32)
-        self.encode_ms = 0.0
-
-    def _load_network(self, device: torch.device) -> None:
-        m, net = self.manifest, self.manifest.network
-        self.mapping = load_torchscript(m.root / net.file, device)
-        self._cin = torch.zeros((1, m.conditioning.context, m.conditioning.dim), device=device)  # (1, context, D)
-        try:
-            with torch.no_grad():
-                out = self.mapping(self._cin)
-        except RuntimeError as exc:
-            raise ShowError(f"{m.root / net.file}: forward(c) fails on c of shape {tuple(self._cin.shape)} "
-                            f"(the conditioning's window x dims): {str(exc).strip().splitlines()[0]}") from exc
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (1, m.latent_dim):
-            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise ShowError(f"{m.root / net.file}: the mapping returns {got}, the decoder takes (1, {m.latent_dim}): "
-                            "mapping and decoder disagree on the latent size")
-        path = m.root / net.residuals
-        try:
-            res = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ShowError(f"{path}: unreadable residuals ({exc})") from exc
-        want = (int(net.runs[-1, 1]), m.latent_dim)
-        if res.shape != want or res.dtype != np.float32 or not np.all(np.isfinite(res)):
-            raise ShowError(f"{path}: should be {want} finite float32 (frames in 'runs' x latent_dim), "
-                            f"got {res.shape} {res.dtype}")
-        self.residuals = res  # (frames, latent_dim)
-        self.shots = ShotPlayer(net.runs, net.fps, net.rules, self.music_period)
+        self.encode_ms = self.warmup()
+        self._silence_features, self._silence_music = self._silence_rows()
+        self.clock, self.music_clock = self._clocks(0.0, True, 0)
 
     @classmethod
     def load(cls, spec: str | Path, opts: RuntimeOptions) -> "ShowRuntime":
@@ -139,54 +190,57 @@ class ShowRuntime:
             manifest = load_manifest(root)
             manifest.source = source
             verify_checksums(manifest)
-            rt = cls(manifest, opts)
-        rt.warmup()
-        return rt
+            return cls(manifest, opts)  # built, checked and warmed up in one step
 
-    def warmup(self) -> None:
+    def warmup(self) -> float:
+        """Run every model a few times (the first calls are slow); returns the encoder's ms per hop."""
         self.encoder.warmup()
         self.decoder.warmup()
-        if self.mapping is not None:
-            with torch.no_grad():
-                for _ in range(8):
-                    self.mapping(self._cin)
+        self.latent_map.warmup()
         silence = np.zeros(self.hop, dtype=np.float32)
         t = time.perf_counter()
         for _ in range(8):
             self.encoder.encode_hop(silence)
-        self.encode_ms = (time.perf_counter() - t) / 8 * 1e3
+        ms = (time.perf_counter() - t) / 8 * 1e3
         self.reset()
-        self._silence_features = self.features.encode_hop(silence).copy() if self.features is not None \
-            else self._no_features
+        return ms
+
+    def _silence_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """What silence reads as, for the features and the music row: the clocks' rest state."""
+        silence = np.zeros(self.hop, dtype=np.float32)
+        features = self.features.encode_hop(silence).copy() if self.features is not None else self._no_features
         self.reset()
-        self._silence_music = self.music.encode_hop(silence[: self.music.hop]).copy()  # rest: what silence reads as
+        music = self.music.encode_hop(silence[: self.music.hop]).copy()
         self.reset()
+        return features, music
 
     def reset(self) -> None:
         self.encoder.reset()
-        if self.features is not None and self.features is not self.encoder:
+        if self.features is not None and not self.features_show:
             self.features.reset()
         self.music.reset()
 
     def new_clock(self, t0: float, interpolate: bool = True, seed: int = 0) -> LatentClock:
         """Fresh clocks from media time t0; `seed` draws an image show's shots."""
+        self.clock, self.music_clock = self._clocks(t0, interpolate, seed)
+        return self.clock
+
+    def _clocks(self, t0: float, interpolate: bool, seed: int) -> tuple[LatentClock, LatentClock]:
         rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # raw [z | features] of silence
         rest[self.encoder_dim :] = self._silence_features
-        if self.features is self.encoder:  # a features show's z is its features
+        if self.features_show:  # a features show's z is its features
             rest[: self.encoder_dim] = self._silence_features
         else:  # RAVE at rest: the show's mean latent, which standardises to 0
             for stream in self.conditioning.streams:
                 if stream.kind == "rave":
                     rest[: self.encoder_dim] = stream.mean
-        self.clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest,
-                                 interpolate=interpolate)
+        clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest, interpolate=interpolate)
         # music rows are held, never interpolated: an onset must not be smeared over a hop
         rest_music = self._silence_music
         if self.shots is not None:  # [music row | shot row]
             rest_music = np.concatenate([self._silence_music, self.shots.reset(seed, t0)])
-        self.music_clock = LatentClock(self.music.dim, self.n_shot, self.music_period, t0=t0, rest=rest_music,
-                                       interpolate=False)
-        return self.clock
+        return clock, LatentClock(self.music.dim, self.n_shot, self.music_period, t0=t0, rest=rest_music,
+                                  interpolate=False)
 
     def encode_hop(self, mono: np.ndarray) -> None:
         """mono: (hop,) float32 at the show's sample rate -> one raw row pushed on the clock."""
@@ -194,7 +248,7 @@ class ShowRuntime:
         if self.features is None:
             f = self._no_features
         else:
-            f = z if self.features is self.encoder else self.features.encode_hop(mono)
+            f = z if self.features_show else self.features.encode_hop(mono)
         self.clock.push(z, f)
 
     def encode_music_hop(self, mono: np.ndarray) -> int:
@@ -219,22 +273,9 @@ class ShowRuntime:
 
     def to_decoder_latent(self, c: np.ndarray, out: np.ndarray, shot: np.ndarray | None = None,
                           t: float = 0.0) -> None:
-        """c: (cond_dim,) standardised conditioning, or (context, cond_dim) newest last -> out:
-        (latent_dim,) before the controls. An image show maps the window and adds the residual of
-        `shot` (shot row of the music clock) at media time t."""
-        if self.mapping is not None:
-            with torch.no_grad():
-                self._cin.copy_(torch.from_numpy(c).view(self._cin.shape))
-                torch.from_numpy(out).copy_(self.mapping(self._cin)[0])
-            out += self.residuals[self.shots.index(shot, t)]
-            return
-        if c.ndim == 2:
-            c = c[-1]
-        if self._w is None:
-            out[:] = c
-        else:
-            np.dot(self._w, c, out=out)
-            out += self._b
+        """c: (window, cond_dim) standardised conditioning, newest last, or one row (cond_dim,) ->
+        out: (latent_dim,) before the controls; `shot`: the shot row of the music clock at media time t."""
+        self.latent_map(c if c.ndim == 2 else c[None], out, self._no_features if shot is None else shot, t)
 
     def describe(self) -> str:
         m = self.manifest

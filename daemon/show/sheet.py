@@ -20,8 +20,8 @@ import numpy as np
 from ..audio.files import load_audio
 from ..config import ConfigError, load_config
 from ..control.state import Control
-from ..engine_options import EngineOptions
-from ..offline import render
+from ..engine.engine_options import EngineOptions
+from ..engine.offline import render
 from ..sinks import Sink
 from .bundle import BUILTIN_DIR
 from .device import pick_device

@@ -82,7 +82,8 @@ class SinkRunner:
         self.info = info
         self._q: queue.Queue = queue.Queue(maxsize=queue_frames)
         self.written = 0
-        self.dropped = 0
+        self._full = 0  # frames refused by a full queue (the render thread's count)
+        self._closed = 0  # frames thrown away while the sink was closed (the sink thread's count)
         self.failures = 0
         self.last_error = ""
         self.write_ms = np.zeros(WRITE_STATS)  # ring of the newest write times
@@ -94,6 +95,11 @@ class SinkRunner:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def dropped(self) -> int:
+        """Frames not written: a full queue, or the sink closed and waiting to retry."""
+        return self._full + self._closed
+
     def write_percentiles(self, qs=(50, 99)) -> list[float]:
         kept = self.write_ms[: min(self.written, WRITE_STATS)]
         return [float(np.percentile(kept, q)) for q in qs] if len(kept) else [float("nan")] * len(qs)
@@ -102,7 +108,7 @@ class SinkRunner:
         try:
             self._q.put(("frame", frame, index), block=self.blocking)
         except queue.Full:
-            self.dropped += 1
+            self._full += 1
 
     def put_audio(self, samples: np.ndarray) -> None:
         if self.sink.wants_audio:
@@ -148,7 +154,7 @@ class SinkRunner:
                 break
             if not self._open:
                 if time.monotonic() < self._retry_at:
-                    self.dropped += kind == "frame"
+                    self._closed += kind == "frame"
                     continue
                 self._try_open()
                 if not self._open:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from ..control.log_limits import ErrorLog
 from ..control.osc_server import ControlDispatcher
 from ..control.oscquery import Namespace
+from ..control.osc_encode import encode
 from .guard import Guard
-from .live_values import LiveValues
-from .osc_encode import encode
+from .live_values import PREVIEW, LiveValues
 from .preview import PreviewSink
 
 log = logging.getLogger("latentvj.web")
@@ -55,7 +55,7 @@ class Hub:
         hit = self._cache.get(address)
         if hit is not None and hit[0] == args:
             return hit[1]
-        d = encode(address, args)
+        d = encode(address, args, doubles=address == PREVIEW)  # wall time: a float32 cannot hold it
         self._cache[address] = (args, d)
         return d
 

@@ -85,18 +85,17 @@ class LiveValues:
             out["/latentvj/info/errors"] = (self.errors.count, *self.errors.lines())
         e = self.engine
         if e is not None:
-            p = e.pipeline
-            music = p.music
-            out["/latentvj/latent"] = tuple(round(float(x), 4) for x in p.latent)
+            st = e.status()  # one frame's: latent, music, show and counts agree
+            music = st.music
+            out["/latentvj/latent"] = tuple(round(float(x), 4) for x in st.latent)
             out["/latentvj/features"] = tuple(round(float(x), 4) for x in music[:N_FEATURES])
             out["/latentvj/beat"] = tuple(round(float(music[k]), 3) for k in _BEAT)
-            fps, latency_ms, dropped = e.status
-            out["/latentvj/status"] = (round(float(fps), 2), round(float(latency_ms), 1) if math.isfinite(latency_ms)
-                                       else -1.0, int(dropped))
-            out["/latentvj/info/show"] = (e.runtime.name,)
+            out["/latentvj/status"] = (round(float(st.fps), 2), round(float(st.latency_ms), 1)
+                                       if math.isfinite(st.latency_ms) else -1.0, int(st.dropped))
+            out["/latentvj/info/show"] = (st.show,)
             db = float(music[LOUDNESS]) if len(music) else -math.inf  # dB RMS
             out["/latentvj/info/input"] = (self.input_name, round(min(max((db + METER_DB) / METER_DB, 0.0), 1.0), 3))
-            for name, count in zip(EVENTS, e.onset_counts):
+            for name, count in zip(EVENTS, st.encoder.onsets):
                 out[ONSET + name] = (count,)
         if self.preview is not None and self.preview.latest is not None:
             f = self.preview.latest

@@ -14,15 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 
 from aiohttp import WSMsgType, web
 
 from ..control.osc_packet_check import BUNDLE, MAX_ADDRESS, PacketError, check_packet
 from ..control.vocabulary import ERROR_ADDRESS
+from ..control.osc_encode import encode
+from ..control.token_bucket import TokenBucket
 from .hub import Hub
 from .live_values import ONSET, PREVIEW
-from .osc_encode import encode
 
 log = logging.getLogger("latentvj.web")
 
@@ -41,8 +41,7 @@ class Session:
         self.listening: set[str] = set()
         self.sent: dict[str, tuple] = {}
         self.outbox: asyncio.Queue[bytes | str] = asyncio.Queue(OUTBOX)
-        self.tokens = BURST
-        self.refill_at = time.monotonic()
+        self.budget = TokenBucket(MAX_PER_S, BURST)
         self.too_fast = 0
         self.refused_at = -REFUSAL_EVERY_S
         self.version = hub.namespace.version
@@ -72,12 +71,9 @@ class Session:
             return 1  # the dispatcher refuses it, with the reason
 
     def _budget(self, cost: int) -> bool:
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.refill_at) * MAX_PER_S)
-        self.refill_at = now
-        if self.tokens >= cost:
-            self.tokens -= cost
+        if self.budget.take(cost):
             return True
+        now = self.budget.clock()
         self.too_fast += 1
         self.hub.too_fast += 1
         if now - self.refused_at >= REFUSAL_EVERY_S:
@@ -116,10 +112,8 @@ class Session:
             self.hub.watch(+1 if watching else -1)
 
     def _refuse(self, why: str) -> None:
-        self.hub.dispatcher.errors += 1
-        if self.hub.dispatcher.limiter.allow(f"{self.peer[0]}:{self.peer[1]}"):
-            log.warning("web from %s:%d refused: %s", self.peer[0], self.peer[1], why)
-            self._post(encode(ERROR_ADDRESS, (why,)))
+        if (r := self.hub.dispatcher.refuse(why, self.peer, via="web")) is not None:
+            self._post(encode(r[0], r[1:]))
 
     def _post(self, item: bytes | str) -> None:
         try:

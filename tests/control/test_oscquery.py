@@ -46,7 +46,7 @@ def test_the_whole_address_space_with_types_ranges_and_current_values(query):
 
     for node in tree.values():
         walk(node)
-    wanted = {a.replace("<i>", str(i)) for a, _, _ in ADDRESSES for i in range(3)}
+    wanted = {a.replace("<i>", str(i)) for a, *_ in ADDRESSES for i in range(3)}
     assert wanted <= served
     scale = get(base, "/latentvj/scale")
     assert scale["VALUE"] == [2.0] and scale["TYPE"] == "f" and scale["ACCESS"] == 3

@@ -3,15 +3,13 @@ import tempfile
 import zipfile
 
 import pytest
-import torch
 
-from conftest import make_decoder
+from conftest import CPU, make_decoder
 from latentvj.daemon.show import bundle
 from latentvj.daemon.show.bundle import ShowError, load_manifest, open_show, resolve_show_path
 from latentvj.daemon.show.pack import create_show, show_info
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 def copy_show(src, tmp_path):

@@ -3,16 +3,14 @@ import numpy as np
 import pytest
 import tomli_w
 import tomllib
-import torch
 
-from conftest import make_decoder
+from conftest import CPU, make_decoder
 from latentvj.daemon.audio.music_analysis import STREAM_NAMES
 from latentvj.daemon.show.bundle import FORMAT_VERSION, ShowError, load_manifest
 from latentvj.daemon.show.conditioning import Conditioning, Stream
 from latentvj.daemon.show.pack import create_show
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 
-CPU = RuntimeOptions(torch.device("cpu"))
 NAMES = ("loudness", "onset", "onset_kick", "chroma_C", "chroma_E", "chroma_G", "tempo", "beat_phase")
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_decoder
+from conftest import CPU, make_decoder
 from latentvj.daemon.audio.features import FeaturesEncoder, features_of_signal
 from latentvj.daemon.audio.files import load_audio
 from latentvj.daemon.show.bundle import ShowError, load_manifest, sha256_of
@@ -13,11 +13,10 @@ from latentvj.daemon.show.pack import (
     probe_decoder,
     show_info,
 )
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.training.decoder.models import LatentDecoder
 from latentvj.training.synth.synthetic import write_audio
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 class FourChannels(torch.nn.Module):

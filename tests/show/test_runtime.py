@@ -1,13 +1,13 @@
 """ShowRuntime: encoding onto the clock, the rest state, the decoder-latent mapping, sizes."""
+from dataclasses import replace
 import numpy as np
 import pytest
-import torch
 
+from conftest import CPU
 from latentvj.daemon.audio.features import FeaturesEncoder
 from latentvj.daemon.show.pack import create_show
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_describe_names_the_show(features_show):
 
 @pytest.mark.parametrize("name", ["features", "demo"])
 def test_an_output_size_resizes_the_decoder(name, request):
-    rt = ShowRuntime.load(show_path(name, request), RuntimeOptions(torch.device("cpu"), size=(48, 40)))
+    rt = ShowRuntime.load(show_path(name, request), replace(CPU, size=(48, 40)))
     assert (rt.decoder.width, rt.decoder.height) == (48, 40)
     assert rt.decoder.resize.filter == "lanczos"  # the default filter
     assert "-> 48x40" in rt.describe()
@@ -155,7 +155,7 @@ def test_an_output_size_resizes_the_decoder(name, request):
 
 
 def test_the_upscale_filter_is_a_runtime_option(features_show):
-    rt = ShowRuntime.load(features_show, RuntimeOptions(torch.device("cpu"), size=(64, 64), upscale="nearest"))
+    rt = ShowRuntime.load(features_show, replace(CPU, size=(64, 64), upscale="nearest"))
     assert rt.decoder.resize.filter == "nearest"
 
 

@@ -5,16 +5,16 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from daemon_process import run
+from conftest import CPU
 from latentvj.daemon.audio.files import load_audio
 from latentvj.daemon.config import ConfigError, load_config
 from latentvj.daemon.control.state import Control
-from latentvj.daemon.engine_options import EngineOptions
-from latentvj.daemon.offline import render
+from latentvj.daemon.engine.engine_options import EngineOptions
+from latentvj.daemon.engine.offline import render
 from latentvj.daemon.show.pack import create_show
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.daemon.show.sheet import (
     GAP,
     LINE_H,
@@ -29,7 +29,6 @@ from latentvj.daemon.show.sheet import (
 )
 from latentvj.daemon.sinks import Sink
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 class MemorySink(Sink):

@@ -1,14 +1,13 @@
 import shutil
 from pathlib import Path
 
-import torch
 
+from conftest import CPU
 from latentvj.daemon.show.bundle import BUILTIN_DIR, load_manifest, sha256_of
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.daemon.toml_io import dumps_toml, load_toml
 from latentvj.training.make_demo_show import SHIPPED_ENCODER, demo_provenance, install, parser
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 def exported_show(demo_show, tmp_path):

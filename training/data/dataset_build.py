@@ -37,7 +37,7 @@ from tqdm import tqdm
 from latentvj.daemon.audio.features import FeaturesEncoder, feature_names
 from latentvj.daemon.audio.hop_stream import HopStream
 from latentvj.daemon.audio.music_analysis import STREAM_NAMES, MusicAnalysis
-from latentvj.daemon.latent_clock import LatentClock
+from latentvj.daemon.engine.latent_clock import LatentClock
 from latentvj.daemon.show.bundle import ShowError, sha256_of
 from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.daemon.toml_io import dumps_toml, load_toml

@@ -77,8 +77,8 @@ def check_image_show(out: Path, parts: ImageShowParts, meta: dict) -> float:
     rt = ShowRuntime.load(out, RuntimeOptions(torch.device("cpu")))
     x = torch.tensor(meta["probe_inputs"], dtype=torch.float32)  # (N, context, D)
     z = parts.mapping(x)  # (N, latent)
-    diffs = [float((rt.mapping(x) - z).abs().max()), float((rt.decoder.module(z) - parts.decoder(z)).abs().max()),
-             float(np.abs(rt.residuals - parts.residuals).max())]
+    diffs = [float((rt.latent_map.mapping(x) - z).abs().max()), float((rt.decoder.module(z) - parts.decoder(z)).abs().max()),
+             float(np.abs(rt.latent_map.residuals - parts.residuals).max())]
     diff = max(diffs)
     if diff > TOLERANCE:
         raise ShowError(f"{out}: the exported show differs from the checkpoint by {diff:.2e} on held-out inputs "

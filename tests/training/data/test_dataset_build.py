@@ -12,7 +12,7 @@ import torch
 from conftest import DEMO, build
 from latentvj.daemon.audio.files import load_audio
 from latentvj.daemon.audio.music_analysis import STREAM_NAMES, MusicAnalysis
-from latentvj.daemon.latent_clock import LatentClock
+from latentvj.daemon.engine.latent_clock import LatentClock
 from latentvj.daemon.show.rave_encoder import RaveEncoder
 from latentvj.training.data import dataset_build
 from latentvj.training.data.dataset import DatasetError, FrameDataset

@@ -6,17 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import DEMO, show_run
+from conftest import CPU, DEMO, show_run
 from latentvj.daemon.show.bundle import ShowError, load_manifest, sha256_of
 from latentvj.daemon.show.pack import show_info
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.daemon.toml_io import dumps_toml, read_toml
 from latentvj.training.show.audio_mapping import AffineMapping
 from latentvj.training.checkpoint import load_checkpoint
 from latentvj.training.data.dataset import DatasetError
 from latentvj.training.export import export_show
 
-CPU = RuntimeOptions(torch.device("cpu"))
 
 
 def test_an_image_show_bundle_declares_mapping_shots_and_plays(image_show, image_run, track_wav, tmp_path):
@@ -44,7 +43,7 @@ def test_the_shot_residual_is_added_and_render_follows_the_seed(image_show):
     a, b = np.empty(rt.latent_dim, np.float32), np.empty(rt.latent_dim, np.float32)
     rt.to_decoder_latent(c, a, np.array([0.0, 0.0], np.float32), 0.0)
     rt.to_decoder_latent(c, b, np.array([5.0, 0.0], np.float32), 0.0)
-    assert np.allclose(b - a, rt.residuals[5] - rt.residuals[0], atol=1e-5)
+    assert np.allclose(b - a, rt.latent_map.residuals[5] - rt.latent_map.residuals[0], atol=1e-5)
     first = rt.shots.row.copy()
     rt.new_clock(0.0, seed=1)
     assert np.array_equal(rt.shots.row, first)

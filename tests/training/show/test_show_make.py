@@ -9,10 +9,9 @@ import av
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from conftest import procedural_track
-from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
+from conftest import CPU, procedural_track
+from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.daemon.toml_io import load_toml
 from latentvj.training.data.dataset import DatasetError
 from latentvj.training.show.show_make import MakeOptions, make_show
@@ -51,7 +50,7 @@ def made(tmp_path_factory, video, small):
 def test_one_command_makes_a_checked_show_its_sheet_and_scores(made):
     """--conditioning music: no RAVE anywhere, so the dataset is built without an encoder."""
     show = made["bundle"]
-    ShowRuntime.load(show, RuntimeOptions(torch.device("cpu")))  # the daemon plays it
+    ShowRuntime.load(show, CPU)  # the daemon plays it
     assert load_toml(show / "show.toml")["encoder"]["kind"] == "features"
     assert made["sheet"].stat().st_size > 1000
     scores = load_toml(made["scores"])
