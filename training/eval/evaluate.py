@@ -6,7 +6,8 @@
 - reactivity: correlation over time between how much the latent moves and how much the output
   picture moves (the source's own value is printed beside it for reference);
 - sharpness: gradient energy of the output over the source's (picture_scores.py; a blur is well
-  below 1);
+  below 1), and, with realism, over that of the training frame nearest each output (what it
+  shows: the fair one for an image show, whose shots play other footage than the source's);
 - realism: how far each output frame is from its nearest training frame, beside the same for the
   held-out real frames (1 = as close to real footage as new real footage is);
 - the video scores a VJ reads (video_scores.py): cuts on the beat, cuts per minute, motion within
@@ -69,7 +70,7 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
     """`cond`: the model's conditioning, whose movement `reactivity` compares with the picture's;
     `nearest`: training frames for the realism score (skipped without)."""
     psnr, ssims, prev_out, prev_src, prev_i = [], [], None, None, None
-    sharp, nn_out, nn_real = SharpnessMeter(), [], []
+    sharp, shown, nn_out, nn_real = SharpnessMeter(), SharpnessMeter(), [], []
     d_out, d_src, d_lat = [], [], []
     lat = data.inputs(idx, cond)[:, -1]  # (N, D) standardised, the newest row
     for a in range(0, len(idx), batch):
@@ -83,7 +84,9 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
         ssims.append(ssim(out, src, data_range=1.0, size_average=False))
         sharp.add(out, src)
         if nearest is not None:
-            nn_out.append(nearest.distance(out).numpy())
+            dist, near = nearest.nearest(out)
+            nn_out.append(dist.numpy())
+            shown.add_energy(out, nearest.energy[near])
             nn_real.append(nearest.distance(src).numpy())
         for j, i in enumerate(chunk):  # consecutive pairs within one video
             if prev_i is not None and i == prev_i + 1 and data.item_of[i] == data.item_of[prev_i]:
@@ -96,6 +99,7 @@ def metrics(predict: Predict, data: FrameDataset, idx: np.ndarray, cond: Conditi
     real = realism(np.concatenate(nn_out), np.concatenate(nn_real)) if nn_out else {}
     return {
         "sharpness": sharp.value(),
+        **({"sharpness_shown": shown.value()} if nearest is not None else {}),
         **real,
         "psnr": float(torch.cat(psnr).mean()),
         "ssim": float(torch.cat(ssims).mean()),
@@ -167,7 +171,8 @@ def format_video(m: dict[str, float]) -> str:
 
 
 def format_metrics(m: dict[str, float]) -> str:
-    real = (f"  realism {m['realism']:.2f} (nearest training frame {m['nn_out']:.3f}, held-out real "
+    shown = f" (of the footage shown {m['sharpness_shown']:.2f})" if "sharpness_shown" in m else ""  # older scores lack it
+    real = (f"{shown}  realism {m['realism']:.2f} (nearest training frame {m['nn_out']:.3f}, held-out real "
             f"{m['nn_real']:.3f})" if "realism" in m else "")
     video = f"\n  {format_video(m)}" if "cuts_per_min" in m else ""
     return (f"PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  sharpness {m['sharpness']:.2f}{real}  "

@@ -7,7 +7,13 @@ comes next scores well by blurring them together. These two scores catch that:
   video, well below 1 = blur);
 - realism: how close each output is to its nearest training frame, over how close held-out
   real frames are to theirs (1 = as near to something real as real frames are, lower = pictures
-  that are near no real frame, such as averages of several).
+  that are near no real frame, such as averages of several);
+- sharpness of what is shown: the outputs' gradient energy over that of the training frame
+  nearest each (`NearestFrames.energy`). An image show plays its footage on its own walk, not
+  the held-out frame of the same moment: beside a star field its picture of a face is "blurred"
+  and beside a face its star field "too sharp", so `sharpness` swung from 0.5 to 1.3 between
+  runs of the same recipe on real footage. Against the footage each frame shows, detail the
+  decoder loses is what is measured.
 """
 from __future__ import annotations
 
@@ -68,6 +74,12 @@ class SharpnessMeter:
         self.src += float(gradient_energy(src).double().sum())
         self.frames += out.shape[0]
 
+    def add_energy(self, out: torch.Tensor, src_energy: torch.Tensor) -> None:
+        """out: (B, 3, H, W); src_energy: (B,) the gradient energy of the frames they stand for."""
+        self.out += float(gradient_energy(out).double().sum())
+        self.src += float(src_energy.double().sum())
+        self.frames += out.shape[0]
+
     def value(self) -> float:
         """Output detail over source detail; NaN when nothing was added or the source is flat."""
         if self.frames == 0 or self.src <= 1e-12:
@@ -111,20 +123,25 @@ class NearestFrames:
     def __init__(self, train: torch.Tensor, size: int = 32, chunk: int = 256) -> None:
         """train: (N, 3, H, W) float in [0, 1]; downsampled `chunk` frames at a time."""
         self.size = size
-        self._keep([self._flat(train[a : a + chunk]) for a in range(0, len(train), chunk)])
+        self._keep([self._sample(train[a : a + chunk]) for a in range(0, len(train), chunk)])
 
     @classmethod
     def from_batches(cls, batches: Iterable[torch.Tensor], size: int = 32) -> NearestFrames:
         """The same from batches of (b, 3, H, W), so the full-size sample never sits in memory at once."""
         self = cls.__new__(cls)
         self.size = size
-        self._keep([self._flat(b) for b in batches])
+        self._keep([self._sample(b) for b in batches])
         return self
 
-    def _keep(self, flats: list[torch.Tensor]) -> None:
-        if sum(len(f) for f in flats) == 0:
+    def _sample(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) -> the flat small frames and each one's gradient energy at full size."""
+        return self._flat(x), gradient_energy(x.detach().float().cpu()).double()
+
+    def _keep(self, samples: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        if sum(len(f) for f, _ in samples) == 0:
             raise ValueError("NearestFrames needs at least one training frame")
-        self.frames = torch.cat(flats)  # (N, 3*size*size)
+        self.frames = torch.cat([f for f, _ in samples])  # (N, 3*size*size)
+        self.energy = torch.cat([e for _, e in samples])  # (N,) detail of each at full size
         self.sq = self.frames.pow(2).sum(1)  # (N,) squared norms, for the expansion in `distance`
 
     def _flat(self, x: torch.Tensor) -> torch.Tensor:
@@ -134,9 +151,14 @@ class NearestFrames:
             x = F.interpolate(x, size=(self.size, self.size), mode="area")
         return x.flatten(1).contiguous()
 
-    @torch.no_grad()
     def distance(self, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-        """x: (B, 3, H, W) in [0, 1] -> (B,) RMS pixel distance to the nearest training frame.
+        """x: (B, 3, H, W) in [0, 1] -> (B,) RMS pixel distance to the nearest training frame."""
+        return self.nearest(x, chunk)[0]
+
+    @torch.no_grad()
+    def nearest(self, x: torch.Tensor, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, H, W) in [0, 1] -> (B,) RMS pixel distance to the nearest training frame, and
+        (B,) that frame's index in the sample.
 
         The nearest frame is found with ||a||² + ||b||² - 2ab over `chunk` training frames at a
         time (a (B, chunk) matrix, never (B, N, D)); the distance to it is then computed directly,
@@ -153,7 +175,7 @@ class NearestFrames:
             better = m < best
             best = torch.where(better, m, best)
             arg = torch.where(better, j + a, arg)
-        return (q - self.frames[arg]).pow(2).mean(1).sqrt()  # (B,)
+        return (q - self.frames[arg]).pow(2).mean(1).sqrt(), arg  # (B,), (B,)
 
 
 def realism(out_dist: np.ndarray, real_dist: np.ndarray, eps: float = 1e-6) -> dict[str, float]:

@@ -26,7 +26,7 @@ def test_verdict_bounds_are_inclusive_and_nan_fails():
 
 
 def test_target_rows_judge_each_figure_against_its_target():
-    rows = target_rows({"sharpness": 0.85, "realism": 0.6}, SONG)
+    rows = target_rows({"sharpness_shown": 0.85, "realism": 0.6}, SONG)
     got = {r.what.split(",")[0].split(" over")[0]: r for r in rows}
     assert [r.verdict for r in rows] == ["pass", "FAIL", "pass", "pass", "FAIL", "FAIL"]
     assert got["cuts within a frame of a beat"].figure == "80% (source 95%)"

@@ -134,3 +134,21 @@ def test_sample_indices_are_even_distinct_and_deterministic():
     assert np.array_equal(sample_indices(3, 10), [0, 1, 2])
     assert len(sample_indices(0, 10)) == 0 and len(sample_indices(10, 0)) == 0
     assert len(np.unique(sample_indices(7, 6))) == 6
+
+
+def test_sharpness_of_what_is_shown_compares_each_output_with_the_footage_nearest_it():
+    """A show playing a sharp scene where the source has a smooth one: beside the same moment's
+    frame it reads as too sharp; beside the footage it shows, a copy is exactly 1 and a blur of
+    it well below."""
+    sharp_scene, soft_scene = blocky(4, cells=8, seed=1), smooth(4, seed=2)
+    nf = NearestFrames(torch.cat([sharp_scene, soft_scene]))
+    dist, idx = nf.nearest(sharp_scene)
+    assert idx.tolist() == [0, 1, 2, 3] and float(dist.max()) < 1e-6
+    assert torch.allclose(nf.energy[:4], gradient_energy(sharp_scene).double())
+    same_moment = sharpness(sharp_scene, soft_scene)  # what `sharpness` says when the shots differ
+    copy, blur = SharpnessMeter(), SharpnessMeter()
+    copy.add_energy(sharp_scene, nf.energy[nf.nearest(sharp_scene)[1]])
+    blurred = gaussian_blur(sharp_scene, 1.5)
+    assert nf.nearest(blurred)[1].tolist() == [0, 1, 2, 3]  # still nearest the scene it blurs
+    blur.add_energy(blurred, nf.energy[nf.nearest(blurred)[1]])
+    assert same_moment > 5 and copy.value() == pytest.approx(1.0) and blur.value() < 0.5
