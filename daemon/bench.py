@@ -20,7 +20,8 @@ from .audio.sources import PacedSource
 from .config import RunConfig
 from .control.osc_out import OscOut
 from .control.state import Control
-from .engine.live_engine import EngineStatus, LiveEngine
+from .engine.engine_status import EngineStatus
+from .engine.live_engine import LiveEngine
 from .engine.engine_options import EngineOptions
 from .engine.run_stats import STAT_CAPACITY
 from .show.runtime import RuntimeOptions, ShowRuntime

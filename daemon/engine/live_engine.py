@@ -26,7 +26,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from ..audio.music_analysis import EVENTS
 from ..control.osc_out import OscOut
 from ..control.state import Control, ControlError
 from .engine_options import EngineOptions, latency_seconds, picture_offset
+from .engine_status import EncoderCounts, EngineStatus, frozen_copy
 from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot
 from .run_stats import STAT_CAPACITY, RunStats
@@ -51,43 +52,6 @@ CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
 SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
 JOIN_S = 5.0  # how long stop() waits for each thread
-
-
-@dataclass(frozen=True, slots=True)
-class EncoderCounts:
-    """The encoder thread's figures, published whole after each hop that changes them."""
-    hops: int = 0  # RAVE hops encoded
-    music_hops: int = 0  # music stream hops analysed
-    lost_frames: int = 0  # source frames lost because the encoder fell a ring behind
-    onsets: tuple[int, ...] = (0,) * len(EVENTS)  # onsets detected so far, per music_analysis.EVENTS
-
-
-@dataclass(frozen=True, slots=True)
-class EngineStatus:
-    """What the engine shows every other thread, published by the renderer after each frame."""
-    frame: int  # grid index of the newest frame; -1 before the first
-    show: str  # the show drawn
-    show_serial: int  # 0 for the first show, then one more per switch requested (a superseded one is skipped)
-    latent_dim: int
-    uses_clock: bool  # the picture reads the encoder clock (RAVE or features)
-    uses_music: bool  # the picture reads the music stream
-    latency_s: float  # the encoder clock's offset for this show
-    fast_latency_s: float  # the music stream's offset
-    fps: float
-    latency_ms: float  # measured: publish time - capture of the newest audio the frame read
-    dropped: int
-    late: int  # frames that held a late latent
-    decode_errors: int
-    latent: np.ndarray  # (latent_dim,) read-only copy: what the decoder got
-    music: np.ndarray  # (music dim,) read-only copy: the music row the frame read
-    conditioning: np.ndarray  # (cond_dim,) read-only copy: the frame's standardised conditioning
-    encoder: EncoderCounts
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    out = a.copy()
-    out.flags.writeable = False
-    return out
 
 
 class LiveEngine:
@@ -326,7 +290,7 @@ class LiveEngine:
         rt, p, s = self._rt, self.pipeline, self.stats
         return EngineStatus(j, rt.name, self._rt_serial, rt.latent_dim, rt.uses_clock, rt.uses_music, self._latency,
                             self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, self.decode_errors,
-                            _frozen(p.latent), _frozen(p.music), _frozen(p.conditioning), self._counts)
+                            frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self._counts)
 
     def _render_loop(self) -> None:
         fps = self.opts.fps

@@ -69,11 +69,9 @@ class SharpnessMeter:
         """out, src: (B, 3, H, W) in [0, 1]; src is resized to out's size if it differs."""
         if out.shape[0] != src.shape[0]:
             raise ValueError(f"{out.shape[0]} outputs for {src.shape[0]} source frames")
-        src = _match_size(src, out)
-        self.out += float(gradient_energy(out).double().sum())
-        self.src += float(gradient_energy(src).double().sum())
-        self.frames += out.shape[0]
+        self.add_energy(out, gradient_energy(_match_size(src, out)))
 
+    @torch.no_grad()
     def add_energy(self, out: torch.Tensor, src_energy: torch.Tensor) -> None:
         """out: (B, 3, H, W); src_energy: (B,) the gradient energy of the frames they stand for."""
         self.out += float(gradient_energy(out).double().sum())

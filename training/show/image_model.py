@@ -116,10 +116,15 @@ class ImageAutoencoder(nn.Module):
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """x (B, 3, H, W) what the encoder sees, a (B, audio) -> the decoded frame from a posterior
         sample (noise from `gen`, part of the resumable state), mu, logvar and the sample z (B, latent)."""
+        mu, logvar, z = self._posterior(x, gen)
+        return self.decoder(torch.cat([a, z], dim=1)), mu, logvar, z
+
+    def _posterior(self, x: torch.Tensor, gen: torch.Generator | None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, 3, H, W) -> mu, logvar and a sample z, each (B, latent)."""
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=gen).to(mu.device) if gen is not None else torch.randn_like(mu)
-        z = mu + eps * torch.exp(0.5 * logvar)
-        return self.decoder(torch.cat([a, z], dim=1)), mu, logvar, z
+        return mu, logvar, mu + eps * torch.exp(0.5 * logvar)
 
     def with_swapped(self, x: torch.Tensor, a: torch.Tensor, gen: torch.Generator | None = None
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -129,9 +134,7 @@ class ImageAutoencoder(nn.Module):
         if not isinstance(self.decoder, GradedDecoder):
             recon, mu, logvar, z = self(x, a, gen)
             return recon, mu, logvar, z, self.decoder(torch.cat([a, z.roll(1, dims=0).detach()], dim=1))
-        mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape, generator=gen).to(mu.device) if gen is not None else torch.randn_like(mu)
-        z = mu + eps * torch.exp(0.5 * logvar)
+        mu, logvar, z = self._posterior(x, gen)
         f = self.decoder.frame.logits(z)  # (B, 3, H, W)
         return (self.decoder.graded(f, a), mu, logvar, z,
                 self.decoder.graded(f.roll(1, dims=0).detach(), a))
