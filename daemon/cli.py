@@ -155,7 +155,7 @@ def cmd_midi(args: argparse.Namespace, flags: dict) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
-    from .bench import run_bench
+    from .bench.live_bench import run_bench
 
     cfg = load_config(args.config, flags)
     print(run_bench(cfg, runtime_options(cfg), seconds=args.seconds))

@@ -5,8 +5,9 @@ produce the same pixels for the same audio and seed.
     music_clock.sample(t_music) -> music row -------+-> conditioning -> show's mapping -> controls
                                                         -> decoder window -> RGBA
 Each stream is read at its own offset: the music stream's is a few ms, the encoder's a hop more.
-An image show's mapping reads a window of conditioning rows (one per frame, newest last) and the
-shot in effect at the frame's music time; its decoder takes one latent.
+An image show's mapping reads a window of conditioning rows (one per training frame, newest last:
+row_history.py keeps that spacing at any output fps) and the shot in effect at the frame's music
+time; its decoder takes one latent.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 from ..control.applier import ControlApplier
 from ..control.state import Control
 from ..show.runtime import ShowRuntime
+from .row_history import RowHistory, stride_for
 
 
 class FramePipeline:
@@ -29,13 +31,13 @@ class FramePipeline:
     def set_runtime(self, rt: ShowRuntime) -> None:
         self.runtime = rt
         self._row = np.zeros(rt.encoder_dim + rt.n_features, dtype=np.float32)  # raw [z | features]
-        # standardised streams side by side, one row per frame, newest last: (mapping window, cond_dim)
-        self._cond_window = np.zeros((rt.latent_map.window, rt.cond_dim),
-                                     dtype=np.float32)
-        self.conditioning = self._cond_window[-1]  # (cond_dim,) this frame's
+        stride = stride_for(self.fps, rt.manifest.fps)  # output frames per frame the show was trained at
+        # standardised streams side by side, one row per frame: read as (mapping window, cond_dim)
+        self._cond = RowHistory(rt.latent_map.window, rt.cond_dim, stride)
+        self.conditioning = self._cond.newest  # (cond_dim,) this frame's
         self._zin = np.zeros(rt.latent_dim, dtype=np.float32)
         self.latent = np.zeros(rt.latent_dim, dtype=np.float32)  # what the decoder got, newest
-        self._window = np.zeros((rt.context, rt.latent_dim), dtype=np.float32)  # (context, dim), newest last
+        self._latents = RowHistory(rt.context, rt.latent_dim, stride)  # read as (context, latent_dim)
         self._music_row = np.zeros(rt.music.dim + rt.n_shot, dtype=np.float32)  # [music row | shot row]
         self.music = self._music_row[: rt.music.dim]  # the music row at the frame's music time
         self._shot = self._music_row[rt.music.dim :]
@@ -48,15 +50,11 @@ class FramePipeline:
         t_music = t_media if t_music is None else t_music
         music_fresh = rt.music_clock.sample(t_music, self._music_row)
         fresh = fresh and (music_fresh or not rt.uses_music)
-        if len(self._cond_window) > 1:
-            self._cond_window[:-1] = self._cond_window[1:]
-        rt.condition(self._row, self.music, self.conditioning)
-        rt.to_decoder_latent(self._cond_window, self._zin, self._shot, t_music)
+        rt.condition(self._row, self.music, self._cond.advance())
+        rt.to_decoder_latent(self._cond.read(), self._zin, self._shot, t_music)
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
-        if rt.context > 1:
-            self._window[:-1] = self._window[1:]
-        self._window[-1] = self.latent
+        self._latents.advance()[:] = self.latent
         t = time.perf_counter()
-        rt.decoder.decode(self._window, out)
+        rt.decoder.decode(self._latents.read(), out)
         self.decode_ms = (time.perf_counter() - t) * 1e3
         return fresh

@@ -121,9 +121,9 @@ def test_a_context_window_holds_the_newest_latents_newest_last(context3_show, tr
     for k in range(5):
         p.make((6.0 + 4 * k) * rt.period, out)
         latents.append(p.latent.copy())
-        np.testing.assert_array_equal(p._window[-1], p.latent)
+        np.testing.assert_array_equal(p._latents.read()[-1], p.latent)
     want = np.stack(latents[-3:])
-    np.testing.assert_array_equal(p._window, want)
+    np.testing.assert_array_equal(p._latents.read(), want)
 
     expected = frame_of(rt)
     rt.decoder.decode(want, expected)
@@ -138,8 +138,8 @@ def test_a_window_starts_from_zeros_before_the_first_frames(context3_show, track
     rt = fed_runtime(context3_show, track_mono, 10)
     p = FramePipeline(rt, Control(8), FPS, seed=0)
     p.make(4.0 * rt.period, frame_of(rt))
-    np.testing.assert_array_equal(p._window[:-1], 0.0)
-    np.testing.assert_array_equal(p._window[-1], p.latent)
+    np.testing.assert_array_equal(p._latents.read()[:-1], 0.0)
+    np.testing.assert_array_equal(p._latents.read()[-1], p.latent)
 
 
 def test_set_runtime_to_a_show_of_another_size_resizes_the_latent(features_show, six_dim_show, track_mono):

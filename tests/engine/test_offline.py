@@ -124,3 +124,17 @@ def test_channel_picks_one_channel_and_none_mixes_down(stereo, runtime):
     np.testing.assert_array_equal(frames[1], stack(only_right))
     _, mixed = run(np.ascontiguousarray(stereo.mean(axis=1, keepdims=True)), runtime, EngineOptions(fps=20))
     np.testing.assert_array_equal(frames[None], stack(mixed))
+
+
+def test_twice_the_shows_fps_plays_the_same_show(demo_show):
+    """At 60 fps a 30-fps show's mapping still reads rows 1/30 s apart: every other frame is the
+    30-fps frame, bit for bit (before, its window spanned half the time and its flashes ran double speed)."""
+    from latentvj.daemon.bench.click_effect import click_audio, rendered
+
+    rt = ShowRuntime.load(demo_show, CPU)
+    assert rt.manifest.fps == 30 and rt.latent_map.window > 1
+    audio = click_audio(rt.sample_rate, 3.0, [1.0, 2.2])
+    at30 = rendered(audio, rt, EngineOptions(fps=30), 0, 90)
+    at60 = rendered(audio, rt, EngineOptions(fps=60), 0, 180)
+    np.testing.assert_array_equal(at60[::2], at30)
+    assert np.abs(at60[1::2] - at30).mean() > 0  # and the frames between are its own

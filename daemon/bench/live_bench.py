@@ -1,11 +1,13 @@
 """`latentvj bench`: the live engine on generated audio, and the figures that matter on stage.
 
 The audio is silence with a short click every 1.37 s (after a 2 s lead-in), played at
-real-time pace like a sound card. Audio->frame latency is the wall time from the moment a click
-is due at the input to the first published frame that differs from the one before it; the
-frames before each click must have been still, so the decoder's settling is not counted. The
-same is measured per conditioning stream: when each stream's part of the decoder's input first
-moved after the click (the music stream should move a frame or so after it, RAVE a hop later).
+real-time pace like a sound card. Which frame a click first changes, and by how much against the
+picture's own motion, comes from render's simulated clock: the same audio with and without the
+click (click_effect.py). The live run then gives that frame's wall time: audio->frame latency is
+from the moment the click is due at the input to the moment that frame was published, and the
+live frame must equal render's (it does when no latent was late). Per conditioning stream, when
+its part of the decoder's input first moved after the click (these parts are still between
+clicks; the music stream should move a frame or so after it, RAVE a hop later).
 """
 from __future__ import annotations
 
@@ -16,33 +18,20 @@ import time
 import numpy as np
 import torch
 
-from .audio.sources import PacedSource
-from .config import RunConfig
-from .control.osc_out import OscOut
-from .control.state import Control
-from .engine.engine_status import EngineStatus
-from .engine.live_engine import LiveEngine
-from .engine.engine_options import EngineOptions
-from .engine.run_stats import STAT_CAPACITY
-from .show.runtime import RuntimeOptions, ShowRuntime
-from .sinks import make_sink
+from ..audio.sources import PacedSource
+from ..config import RunConfig
+from ..control.osc_out import OscOut
+from ..control.state import Control
+from ..engine.engine_status import EngineStatus
+from ..engine.live_engine import LiveEngine
+from ..engine.engine_options import EngineOptions
+from ..engine.run_stats import STAT_CAPACITY
+from ..show.runtime import RuntimeOptions, ShowRuntime
+from ..sinks import make_sink
+from .click_effect import click_audio, click_effects, click_times, summary
 
-LEAD_IN_S = 2.0
-CLICK_EVERY_S = 1.37  # not a multiple of the hop or the frame, so clicks land at all phases
-STILL_FRAMES = 3  # a click counts only if this many frames before it were unchanged
-CHANGE_LEVEL = 0.5  # mean absolute RGB change (0..255) that counts as "the frame changed"
+STILL_FRAMES = 3  # a stream's move counts only if this many frames before it were unchanged
 STREAM_CHANGE_LEVEL = 0.01  # mean absolute change of a stream's standardised input that counts as moved
-
-
-def click_track(sample_rate: int, seconds: float) -> tuple[np.ndarray, list[float]]:
-    n = int(seconds * sample_rate)
-    audio = np.zeros((n, 1), dtype=np.float32)
-    burst = (np.random.default_rng(1).standard_normal(int(0.005 * sample_rate)) * 0.8).astype(np.float32)
-    times = list(np.arange(LEAD_IN_S, seconds - 0.5, CLICK_EVERY_S))
-    for t in times:
-        i = int(t * sample_rate)
-        audio[i : i + len(burst), 0] = burst
-    return audio, times
 
 
 def encoder_delay_hops(rt: ShowRuntime) -> float:
@@ -63,10 +52,10 @@ def encoder_delay_hops(rt: ShowRuntime) -> float:
 
 
 class ChangeWatcher:
-    """When did a per-frame array (the picture, or a stream's part of the decoder input) differ
-    from the frame before's by more than `level` (mean absolute difference)?"""
+    """When did a per-frame array (a stream's part of the decoder input) differ from the frame
+    before's by more than `level` (mean absolute difference)?"""
 
-    def __init__(self, level: float = CHANGE_LEVEL) -> None:
+    def __init__(self, level: float = STREAM_CHANGE_LEVEL) -> None:
         self.level = level
         self.prev: np.ndarray | None = None
         self.changed_at: list[float] = []  # wall time of each changed frame
@@ -156,15 +145,21 @@ def music_cost_alone(rt: ShowRuntime, audio: np.ndarray) -> float:
 
 def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> str:
     rt = ShowRuntime.load(cfg.show, opts)
+    engine_opts = EngineOptions.from_config(cfg)
     model_delay = encoder_delay_hops(rt)
-    audio, clicks = click_track(rt.sample_rate, seconds)
+    clicks = click_times(seconds)
+    audio = click_audio(rt.sample_rate, seconds, clicks)
     alone_us = music_cost_alone(rt, audio)
+    effects = click_effects(rt, engine_opts, seconds, clicks)  # render's pairs, before the live run
+    wanted = {e.frame: e for e in effects if e.visible}
+    live_at: dict[int, tuple[float, bool]] = {}  # frame -> (published, equal to render's)
     source = PacedSource("clicks", audio, rt.sample_rate, loop=False)
-    watcher = ChangeWatcher()
-    streams = {stream.kind: (sl, ChangeWatcher(STREAM_CHANGE_LEVEL)) for stream, sl in rt.conditioning.slices()}
+    streams = {stream.kind: (sl, ChangeWatcher()) for stream, sl in rt.conditioning.slices()}
 
     def observe(index: int, frame: np.ndarray, done: float, status: EngineStatus) -> None:
-        watcher.see(frame[..., :3], done)
+        e = wanted.get(index)
+        if e is not None:
+            live_at[index] = (done, bool(np.array_equal(frame[..., :3], e.picture)))
         for sl, w in streams.values():
             w.see(status.conditioning[sl], done)
 
@@ -172,9 +167,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
     listener = OnsetListener()
     osc = OscOut([listener.sock.getsockname()], cfg.fps, 0, 0, 0, onset_events=True)
-    engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, osc,
-                        EngineOptions.from_config(cfg), opts,
-                        observer=observe)
+    engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, osc, engine_opts, opts, observer=observe)
     engine.start()
     engine.pump_until(deadline=time.monotonic() + seconds + 1.0)
     engine.stop()
@@ -185,7 +178,8 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     music_share = music.mean() / (rt.music_period * 1e3) * 100 if len(music) else float("nan")
     s = engine.stats
     dues = [source.start_time + t for t in clicks]
-    latencies = watcher.delays(dues)
+    live = [(live_at[e.frame][0] - source.start_time - e.due) * 1e3 for e in wanted.values() if e.frame in live_at]
+    agree = sum(live_at[j][1] for j in live_at)
     f50, f95, f99 = s.percentiles("frame_ms")
     d50, _, d99 = s.percentiles("decode_ms")
     r50, _, r99 = s.percentiles("rgba_ms")
@@ -202,7 +196,9 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
         f"decoder ms per frame p50 {d50:.2f}  p99 {d99:.2f}  (of which to RGBA uint8 + copy to host: "
         f"p50 {r50:.2f}  p99 {r99:.2f}; {rt.decoder.width}x{rt.decoder.height})",
         *engine.sinks.report(),  # each sink writes on its own thread
-        f"audio->frame latency {_summary(latencies, len(clicks))}  (click -> first changed frame)",
+        f"click -> picture     {summary(effects)}  (render: the same audio with and without each click)",
+        f"audio->frame latency {_summary(live, len(clicks))}  (click due at the input -> that frame published, "
+        f"live; {agree}/{len(live_at)} of those frames equal to render's)",
         *(f"   {kind + ' stream':<17} {_summary(w.delays(dues), len(clicks))}  (click -> its part of the decoder "
           f"input moved; offset {(engine.fast_latency if kind == 'music' else engine.status().latency_s) * 1e3:.1f} ms)"
           for kind, (_, w) in streams.items()),
