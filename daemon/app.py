@@ -12,7 +12,6 @@ import logging
 import threading
 from pathlib import Path
 
-import torch
 
 from .audio.sources import open_input
 from .config import ConfigError, RunConfig, is_loopback, parse_host_port
@@ -27,6 +26,7 @@ from .control.state import Control, ControlError
 from .control.vocabulary import ControlHandlers
 from .engine.live_engine import LiveEngine
 from .engine.engine_options import EngineOptions
+from .engine.thread_budget import ThreadBudget
 from .show.bundle import BUILTIN_DIR
 from .show.device import pick_device
 from .show.runtime import RuntimeOptions, ShowRuntime
@@ -42,10 +42,16 @@ log = logging.getLogger("latentvj")
 DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
 
 
+def spend_threads(cfg: RunConfig) -> ThreadBudget:
+    """Set the run's thread budget (process-wide, before any model loads) and say what it is."""
+    budget = ThreadBudget.from_config(cfg)
+    budget.apply()
+    log.info("%s", budget.describe())
+    return budget
+
+
 def runtime_options(cfg: RunConfig) -> RuntimeOptions:
-    """How shows are loaded for this run (device, size, precision); sets torch's CPU threads."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    """How shows are loaded for this run (device, size, precision)."""
     return RuntimeOptions(pick_device(cfg.device), cfg.size_tuple(), cfg.half, deterministic=not cfg.stochastic)
 
 
@@ -69,7 +75,8 @@ class Daemon:
             self.sink_specs, why = default_sinks()
             if why:
                 log.warning("%s", why)
-        sinks = [make_sink(s) for s in self.sink_specs]
+        self.budget = spend_threads(cfg)
+        sinks = [make_sink(s, self.budget.h264) for s in self.sink_specs]
         self.preview = PreviewSink() if cfg.web == "on" and cfg.oscquery != "off" else None
         if self.preview is not None:
             sinks.append(self.preview)

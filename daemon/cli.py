@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .app import Daemon, runtime_options
+from .app import Daemon, runtime_options, spend_threads
 from .audio.files import AudioInputError, load_audio
 from .config import ConfigError, load_config, parse_size
 from .control.midi_input import MidiError, MidiInput, input_names, open_backend
@@ -40,13 +40,14 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     from .engine.offline import render
 
     cfg = load_config(args.config, flags)
+    budget = spend_threads(cfg)
     opts = runtime_options(cfg)
     rt = ShowRuntime.load(cfg.show, opts)
     audio, _ = load_audio(args.audio, rt.sample_rate)
     if cfg.channel is not None and not 0 <= cfg.channel < audio.shape[1]:
         raise ConfigError(f"--channel {cfg.channel}: {args.audio} has channels 0..{audio.shape[1] - 1}")
     out = str(args.output)
-    sink = make_sink(out if out.startswith(("png:", "file:")) else f"file:{out}")
+    sink = make_sink(out if out.startswith(("png:", "file:")) else f"file:{out}", budget.h264)
     control = Control(rt.latent_dim)
     bar = tqdm(total=None, unit="frame", disable=args.quiet)
 
@@ -158,7 +159,8 @@ def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
     from .bench.live_bench import run_bench
 
     cfg = load_config(args.config, flags)
-    print(run_bench(cfg, runtime_options(cfg), seconds=args.seconds))
+    budget = spend_threads(cfg)
+    print(run_bench(cfg, runtime_options(cfg), budget, seconds=args.seconds))
     return 0
 
 
@@ -182,7 +184,12 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
                         "their hop, so this covers the block's delivery, the encoder's poll and the analysis")
     p.add_argument("--interpolation", default=S, choices=["linear", "hold"],
                    help="linear (default): smooth, one hop more latency; hold: each latent until the next")
-    p.add_argument("--threads", type=int, default=S, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=S,
+                   help="torch's CPU threads, shared by the decoder and the encoder (default: the physical cores)")
+    p.add_argument("--switch-interval-ms", type=float, default=S,
+                   help="the GIL's switch interval (default 5, Python's)")
+    p.add_argument("--h264-threads", type=int, default=S, help="libx264's threads per file sink (default 0: it picks)")
+    p.add_argument("--h264-preset", default=S, help="libx264's preset for file sinks (default veryfast)")
 
 
 def _plugin_verbs(sub, argv: list[str], group: str = "latentvj.commands", under: tuple[str, ...] = ()) -> None:

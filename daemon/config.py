@@ -15,6 +15,9 @@ from .suggest import did_you_mean
 from .toml_io import read_toml
 
 
+H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
 class ConfigError(ValueError):
     """A setting or command line that cannot work; the message says which and why."""
 
@@ -60,7 +63,10 @@ class RunConfig:
     features_latency_ms: float = 7.0
     interpolation: str = "linear"
     preset_dir: str = field(default_factory=default_preset_dir)
-    threads: int | None = None
+    threads: int | None = None  # the thread budget (engine/thread_budget.py): torch intra-op threads
+    switch_interval_ms: float = 5.0  # the GIL's switch interval (Python's default)
+    h264_threads: int = 0  # libx264's threads per file sink; 0: it picks
+    h264_preset: str = "veryfast"
     sink_queue: int = 8
     gpu_texture: bool = False
 
@@ -80,6 +86,14 @@ class RunConfig:
         if self.web_token is not None and not (8 <= len(self.web_token) <= 256 and self.web_token.isascii()
                                                and self.web_token.isprintable() and " " not in self.web_token):
             raise ConfigError("web_token: 8 to 256 printable ASCII characters without spaces")
+        if self.threads is not None and not 1 <= self.threads <= 256:
+            raise ConfigError(f"threads {self.threads}: expected 1..256")
+        if not 0.05 <= self.switch_interval_ms <= 100:
+            raise ConfigError(f"switch_interval_ms {self.switch_interval_ms}: expected 0.05..100")
+        if not 0 <= self.h264_threads <= 64:
+            raise ConfigError(f"h264_threads {self.h264_threads}: expected 0 (libx264 picks) to 64")
+        if self.h264_preset not in H264_PRESETS:
+            raise ConfigError(f"h264_preset {self.h264_preset!r}: expected one of {', '.join(H264_PRESETS)}")
         if self.midi_map and not self.midi:
             raise ConfigError("midi_map needs midi = DEVICE (--midi; `latentvj midi list` names them)")
 

@@ -16,7 +16,6 @@ import threading
 import time
 
 import numpy as np
-import torch
 
 from ..audio.sources import PacedSource
 from ..config import RunConfig
@@ -26,6 +25,7 @@ from ..engine.engine_status import EngineStatus
 from ..engine.live_engine import LiveEngine
 from ..engine.engine_options import EngineOptions
 from ..engine.run_stats import STAT_CAPACITY
+from ..engine.thread_budget import ThreadBudget
 from ..show.runtime import RuntimeOptions, ShowRuntime
 from ..sinks import make_sink
 from .click_effect import click_audio, click_effects, click_times, summary
@@ -143,7 +143,7 @@ def music_cost_alone(rt: ShowRuntime, audio: np.ndarray) -> float:
     return (time.thread_time() - t) / max(n, 1) * 1e6
 
 
-def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> str:
+def run_bench(cfg: RunConfig, opts: RuntimeOptions, budget: ThreadBudget, seconds: float = 10.0) -> str:
     rt = ShowRuntime.load(cfg.show, opts)
     engine_opts = EngineOptions.from_config(cfg)
     model_delay = encoder_delay_hops(rt)
@@ -164,7 +164,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
             w.see(status.conditioning[sl], done)
 
     rt.decoder.profile = True  # split the network's time from the RGBA conversion and copy
-    sinks = [make_sink(spec) for spec in (cfg.sink or ["null"])]
+    sinks = [make_sink(spec, budget.h264) for spec in (cfg.sink or ["null"])]
     listener = OnsetListener()
     osc = OscOut([listener.sock.getsockname()], cfg.fps, 0, 0, 0, onset_events=True)
     engine = LiveEngine(source, rt, Control(rt.latent_dim), sinks, osc, engine_opts, opts, observer=observe)
@@ -187,8 +187,8 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, seconds: float = 10.0) -> st
     hop_ms = rt.period * 1e3
     lines = [
         f"bench: {rt.describe()}",
-        f"       device {opts.device}, {torch.get_num_threads()} torch threads, {cfg.fps:g} fps target, "
-        f"{seconds:g} s of clicks at real-time pace",
+        f"       device {opts.device}, {cfg.fps:g} fps target, {seconds:g} s of clicks at real-time pace",
+        f"       {budget.describe()}",
         f"fps achieved         {s.fps():.2f}  (published {s.published}, dropped {s.dropped}, late latents {s.late})",
         f"frame time ms        p50 {f50:.2f}  p95 {f95:.2f}  p99 {f99:.2f}  (budget {1e3 / cfg.fps:.1f})",
         f"encoder ms per hop   mean {enc.mean():.2f}  p99 {np.percentile(enc, 99):.2f}  "

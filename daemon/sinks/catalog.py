@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .base import Sink, SinkError
-from .mp4 import Mp4Sink
+from .mp4 import H264Settings, Mp4Sink
 from .ndi import NdiSink
 from .null import NullSink
 from .png import PngSink
@@ -114,14 +114,17 @@ def parse_spec(spec: str) -> tuple[SinkKind, str]:
     return kind, arg
 
 
-def make_sink(spec: str) -> Sink:
-    """A sink for `spec`, or SinkError saying exactly why it cannot work here."""
+def make_sink(spec: str, h264: H264Settings | None = None) -> Sink:
+    """A sink for `spec`, or SinkError saying exactly why it cannot work here; `h264`: how file
+    sinks encode (the run's thread budget)."""
     kind, arg = parse_spec(spec)
     why = unusable_reason(kind)
     if why is None and kind.name == "v4l2" and not Path(arg).exists():
         why = f"there is no {arg}; v4l2loopback makes one ({MODPROBE})"
     if why is not None:
         raise SinkError(f"--sink {spec}: {kind.name} is not usable here: {why}")
+    if kind.name == "file" and h264 is not None:
+        return Mp4Sink(spec, arg, h264)
     return kind.make(spec, arg)
 
 

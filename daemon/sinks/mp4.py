@@ -5,6 +5,7 @@ time. The audio is delayed by the daemon's latency offset, so sound and picture 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,13 +15,20 @@ import numpy as np
 from .base import Sink, SinkError, StreamInfo
 
 
+@dataclass(frozen=True)
+class H264Settings:
+    threads: int = 0  # libx264's threads; 0: it picks (about 1.5 per core)
+    preset: str = "veryfast"
+    crf: int = 18
+
+
 class Mp4Sink(Sink):
     wants_audio = True
 
-    def __init__(self, spec: str, path: str, crf: int = 18, preset: str = "veryfast") -> None:
+    def __init__(self, spec: str, path: str, settings: H264Settings = H264Settings()) -> None:
         super().__init__(spec)
         self.path = Path(path).expanduser()
-        self.options = {"crf": str(crf), "preset": preset}
+        self.options = {"crf": str(settings.crf), "preset": settings.preset, "threads": str(settings.threads)}
         self._c = None
 
     def open(self, info: StreamInfo) -> None:

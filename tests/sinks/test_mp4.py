@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from latentvj.daemon.sinks import SinkError, StreamInfo, make_sink
+from latentvj.daemon.sinks.mp4 import H264Settings
 
 
 def frames(n, w=64, h=48):
@@ -15,9 +16,12 @@ def frames(n, w=64, h=48):
     return out
 
 
-def test_mp4_has_every_frame_and_the_audio(tmp_path):
+@pytest.mark.parametrize("h264", [None, H264Settings(threads=1, preset="ultrafast")], ids=["default", "budget"])
+def test_mp4_has_every_frame_and_the_audio(tmp_path, h264):
     path = tmp_path / "o.mp4"
-    sink = make_sink(f"file:{path}")
+    sink = make_sink(f"file:{path}", h264)
+    if h264 is not None:
+        assert sink.options["threads"] == "1" and sink.options["preset"] == "ultrafast"
     sink.open(StreamInfo(64, 48, 30, audio_rate=44100, audio_channels=2, audio_delay=0.05))
     for i, f in enumerate(frames(30)):
         sink.write_frame(f, i)

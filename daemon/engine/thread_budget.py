@@ -1,0 +1,61 @@
+"""How a run spends the machine's cores, set in one place and printed at start.
+
+Three things share the cores: PyTorch's intra-op threads (the decoder on the render thread and the
+encoder on its own thread; PyTorch's OpenMP backend keeps one count for the whole process, so the
+two stages cannot get different counts: measured, `set_num_threads` in one thread changes the
+other's), the H.264 encoder of file sinks (libx264 starts its own frame threads), and the GIL
+(the audio, OSC, web and sink threads run Python between the models' calls; the switch interval
+is how long one of them may hold it before the render thread gets it back).
+
+On the 2-core CI machine at 60 fps with the demo and the file sink, 20 s each (`latentvj bench
+--fps 60 --threads N` with the switch interval set around it), every setting held 60.03 fps with 0
+dropped: frame time p99 10.1 ms (1 thread) against 9.8 ms (2), the encoder 0.9 ms a hop against 1.7
+(its small convolutions lose to the thread hand-off), the switch interval 1 ms against 5 ms within
+the noise. So the defaults are the libraries' own (torch: the physical cores; libx264: auto;
+Python: 5 ms), and a rig file or a flag changes any of them.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from ..sinks.mp4 import H264Settings
+
+if TYPE_CHECKING:
+    from ..config import RunConfig
+
+@dataclass(frozen=True)
+class ThreadBudget:
+    torch_threads: int  # intra-op threads, for the whole process (decoder and encoder share them)
+    interop_threads: int  # torch's inter-op pool: nothing here runs ops in parallel, so 1
+    switch_interval_ms: float  # sys.setswitchinterval, in ms
+    h264_threads: int  # libx264's threads per file sink; 0: libx264 picks (about 1.5 per core)
+    h264_preset: str  # libx264's speed against size
+
+    @classmethod
+    def from_config(cls, cfg: RunConfig) -> ThreadBudget:
+        return cls(cfg.threads or torch.get_num_threads(), 1, cfg.switch_interval_ms, cfg.h264_threads,
+                   cfg.h264_preset)
+
+    @property
+    def h264(self) -> H264Settings:
+        return H264Settings(self.h264_threads, self.h264_preset)
+
+    def apply(self) -> None:
+        """Process-wide: call once, before the models load."""
+        torch.set_num_threads(self.torch_threads)
+        try:
+            torch.set_num_interop_threads(self.interop_threads)
+        except RuntimeError:  # only settable before the first inter-op work; later runs in one process keep it
+            pass
+        sys.setswitchinterval(self.switch_interval_ms / 1e3)
+
+    def describe(self) -> str:
+        x264 = "auto" if self.h264_threads == 0 else str(self.h264_threads)
+        return (f"threads: torch {torch.get_num_threads()} intra-op (decoder and encoder share them), "
+                f"{torch.get_num_interop_threads()} inter-op; GIL switch interval "
+                f"{sys.getswitchinterval() * 1e3:g} ms; H.264 threads {x264}, preset {self.h264_preset} "
+                f"(--threads, --switch-interval-ms, --h264-threads, --h264-preset)")
