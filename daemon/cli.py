@@ -40,6 +40,8 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     from .engine.offline import render
 
     cfg = load_config(args.config, flags)
+    if not 1 <= args.batch <= 256:
+        raise ConfigError(f"--batch {args.batch}: expected 1..256 frames per decoder call")
     budget = spend_threads(cfg)
     opts = runtime_options(cfg)
     rt = ShowRuntime.load(cfg.show, opts)
@@ -55,7 +57,7 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
         bar.total = total
         bar.update(1)
 
-    result = render(audio, rt, control, [sink], EngineOptions.from_config(cfg), progress=progress)
+    result = render(audio, rt, control, [sink], EngineOptions.from_config(cfg), progress=progress, batch=args.batch)
     bar.close()
     print(f"rendered {result.frames} frames ({result.media_seconds:.1f} s of audio) to {out} in {result.seconds:.1f} s: "
           f"{result.realtime_factor:.1f}x real time, {result.frames / result.seconds:.1f} fps; "
@@ -256,6 +258,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     ren.add_argument("audio", type=Path)
     ren.add_argument("-o", "--output", required=True, help="OUT.mp4, or png:DIR")
     ren.add_argument("-q", "--quiet", action="store_true")
+    ren.add_argument("--batch", type=int, default=8,
+                     help="frames per decoder call (default 8); 1: the live path's calls exactly, bit for bit")
     _engine_flags(ren)
     ren.set_defaults(func=cmd_render)
 
@@ -320,7 +324,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _flags(args: argparse.Namespace) -> dict:
-    skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "seconds", "show_cmd",
+    skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "batch", "seconds", "show_cmd",
             "encoder", "decoder", "out", "calibrate", "name", "context", "bundle", "midi_cmd", "address",
             "timeout"}
     flags = {k: v for k, v in vars(args).items() if k not in skip}

