@@ -63,6 +63,8 @@ class ClickEffect:
 class FrameGrab(Sink):
     """Keeps the RGB of the frames from `first` on (a render reuses its frame buffers)."""
 
+    announce = False
+
     def __init__(self, first: int) -> None:
         super().__init__("grab")
         self.first = first
@@ -76,7 +78,7 @@ class FrameGrab(Sink):
 def rendered(audio: np.ndarray, rt: ShowRuntime, opts: EngineOptions, first: int, last: int) -> np.ndarray:
     """Frames first..last-1 of `render` with a fresh Control: (n, H, W, 3) int16."""
     grab = FrameGrab(first)
-    render(audio, rt, Control(rt.latent_dim), [grab], opts, frames=last)
+    render(audio, rt, Control(rt.latent_dim), [grab], opts, frames=last, batch=1)  # the live path exactly
     return np.stack([grab.frames[j] for j in range(first, last)])
 
 

@@ -46,6 +46,7 @@ class Sink:
     wants_audio = False
     pumps_main_thread = False
     gpu_device_type = ""  # "mps"/"cuda": can take device frames of that type (--gpu-texture)
+    announce = True  # log where the frames go when it opens (False: a tool's in-memory sink)
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
@@ -130,7 +131,8 @@ class SinkRunner:
             log.info("sink %s: open again after %d failure(s)", self.sink.spec, self.failures)
         self._backoff = RETRY_FIRST_S
         where = self.sink.describe()
-        log.info("sink %s: open%s", self.sink.spec, "" if where == self.sink.spec else f": {where}")
+        if self.sink.announce:
+            log.info("sink %s: open%s", self.sink.spec, "" if where == self.sink.spec else f": {where}")
 
     def _fail(self, why: str) -> None:
         self.failures += 1
