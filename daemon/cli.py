@@ -190,7 +190,7 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
                    help="torch's CPU threads, shared by the decoder and the encoder (default: the physical cores)")
     p.add_argument("--switch-interval-ms", type=float, default=S,
                    help="the GIL's switch interval (default 5, Python's)")
-    p.add_argument("--h264-threads", type=int, default=S, help="libx264's threads per file sink (default 0: it picks)")
+    p.add_argument("--h264-threads", type=int, default=S, help="libx264's threads per file sink (default 0: one up to 512x512, libx264's choice above)")
     p.add_argument("--h264-preset", default=S, help="libx264's preset for file sinks (default veryfast)")
 
 

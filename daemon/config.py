@@ -65,7 +65,7 @@ class RunConfig:
     preset_dir: str = field(default_factory=default_preset_dir)
     threads: int | None = None  # the thread budget (engine/thread_budget.py): torch intra-op threads
     switch_interval_ms: float = 5.0  # the GIL's switch interval (Python's default)
-    h264_threads: int = 0  # libx264's threads per file sink; 0: it picks
+    h264_threads: int = 0  # libx264's threads per file sink; 0: one up to 512x512 frames, libx264's choice above
     h264_preset: str = "veryfast"
     sink_queue: int = 8
     gpu_texture: bool = False
@@ -91,7 +91,7 @@ class RunConfig:
         if not 0.05 <= self.switch_interval_ms <= 100:
             raise ConfigError(f"switch_interval_ms {self.switch_interval_ms}: expected 0.05..100")
         if not 0 <= self.h264_threads <= 64:
-            raise ConfigError(f"h264_threads {self.h264_threads}: expected 0 (libx264 picks) to 64")
+            raise ConfigError(f"h264_threads {self.h264_threads}: expected 0 (by frame size) to 64")
         if self.h264_preset not in H264_PRESETS:
             raise ConfigError(f"h264_preset {self.h264_preset!r}: expected one of {', '.join(H264_PRESETS)}")
         if self.midi_map and not self.midi:

@@ -114,6 +114,9 @@ def _run(step: str, cmd: list[str]) -> None:
 def train_rave(job: RaveJob, venv: Path = DEFAULT_VENV) -> Path:
     """Returns the exported streaming `.ts`, copied to OUT/NAME.ts and checked with our loader."""
     check_audio_dir(job.audio_dir)
+    if shutil.which("ffmpeg") is None:  # without it acids-rave's preprocess hangs in its worker pool
+        raise DatasetError("rave preprocess needs the ffmpeg program on PATH (apt-get install ffmpeg, "
+                           "brew install ffmpeg, or ffmpeg.org)")
     py = ensure_venv(venv)
     work = job.out / f"{job.name}.work"
     shutil.rmtree(work, ignore_errors=True)  # preprocessing and runs are redone; only the .ts is the product
@@ -126,7 +129,7 @@ def train_rave(job: RaveJob, venv: Path = DEFAULT_VENV) -> Path:
         raise DatasetError(f"rave train wrote no run folder under {work / 'runs'}")
     target = job.out / f"{job.name}.ts"
     # --fidelity decides how many latent dimensions the export keeps; raise it until we have enough.
-    for fidelity in ("0.95", "0.99", "0.999", "0.9999"):
+    for fidelity in ("0.95", "0.99", "0.999"):  # acids-rave takes 0.1 to 0.999
         export = work / "export"
         shutil.rmtree(export, ignore_errors=True)
         _run("export", [*cmds["export"], "--run", str(run.resolve()), "--fidelity", fidelity])
@@ -136,6 +139,10 @@ def train_rave(job: RaveJob, venv: Path = DEFAULT_VENV) -> Path:
         dims = int(torch.jit.load(str(ts)).encode_params[2])
         if dims >= job.latent_dim:
             break
+    else:
+        raise DatasetError(f"rave export keeps {dims} latent dimensions at fidelity 0.999, fewer than "
+                           f"--latent-dim {job.latent_dim}: train longer (--steps) or ask for fewer; "
+                           f"the training run is in {run}")
     tmp = target.with_suffix(".ts.tmp")
     shutil.copyfile(ts, tmp)
     try:

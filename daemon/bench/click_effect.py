@@ -27,7 +27,7 @@ from ..sinks import Sink
 LEAD_IN_S = 2.0
 CLICK_EVERY_S = 1.37  # not a multiple of the hop or the frame, so clicks land at all phases
 CLICK_S = 0.005
-WINDOW_S = 0.25  # a click's effect is looked for this long after it
+WINDOW_S = 0.5  # a click's effect is looked for this long after it (a full-size RAVE answers ~250 ms late)
 CHANGE_LEVEL = 0.5  # mean absolute RGB difference (0..255) that counts as "the frame differs"
 VISIBLE_LEVEL = 2.0  # the least peak difference counted as seen, whatever the picture does
 

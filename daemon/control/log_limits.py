@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from typing import Callable
 
 log = logging.getLogger("latentvj.osc")
 
@@ -18,17 +19,19 @@ MAX_SENDERS = 256  # senders tracked per second; beyond this they share one budg
 class RefusalLimiter:
     """At most `rate` refusals a second in all, `per_sender` of them from one sender; counts the rest."""
 
-    def __init__(self, rate: int = MAX_REFUSALS_PER_S, per_sender: int | None = None) -> None:
+    def __init__(self, rate: int = MAX_REFUSALS_PER_S, per_sender: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.per_sender = per_sender if per_sender is not None else max(1, rate // 2)
-        self._window = time.monotonic()
+        self.clock = clock  # injectable: tests step time instead of sleeping
+        self._window = clock()
         self._total = 0
         self._senders: dict[str, int] = {}
         self.suppressed = 0  # in this window
         self.suppressed_total = 0
 
     def allow(self, sender: str) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if now - self._window >= 1.0:
             if self.suppressed:
                 log.warning("OSC: %d more refused messages in the last second were not logged or answered",

@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
+from typing import Callable
 
 from pythonosc import osc_packet
 
@@ -45,12 +47,13 @@ _ALWAYS_IN_ORDER = (b"/latentvj/preset/save",)  # each one a file: never folded 
 class ControlDispatcher:
     """Turns one datagram into handler calls and replies; counts and limits what it refuses."""
 
-    def __init__(self, handlers: ControlHandlers) -> None:
+    def __init__(self, handlers: ControlHandlers, clock: Callable[[], float] = time.monotonic) -> None:
         self.handlers = handlers
+        self.clock = clock  # every rate limit of this control surface reads it (tests step it)
         self.received = 0  # messages handled (a bundle counts each)
         self.errors = 0  # refused: malformed, invalid or unknown
         self.unexpected = ErrorLog(log)
-        self.limiter = RefusalLimiter()
+        self.limiter = RefusalLimiter(clock=clock)
         limit_library_warnings()
 
     def refuse(self, why: str, sender: tuple[str, int], via: str = "OSC") -> tuple | None:
@@ -112,7 +115,7 @@ class ControlServer:
         self.server_address = self.socket.getsockname()
         self.allow = set(allow) if allow else None
         self.max_per_s = max_per_s
-        self._budget = TokenBucket(max_per_s, BURST)
+        self._budget = TokenBucket(max_per_s, BURST, dispatcher.clock)
         self._waiting: dict[bytes, tuple[bytes, tuple]] = {}  # key -> (datagram, sender), oldest first
         self.refused_senders = 0
         self.deferred = 0  # messages that waited for budget (or were replaced while waiting)

@@ -11,8 +11,9 @@ On the 2-core CI machine at 60 fps with the demo and the file sink, 20 s each (`
 --fps 60 --threads N` with the switch interval set around it), every setting held 60.03 fps with 0
 dropped: frame time p99 10.1 ms (1 thread) against 9.8 ms (2), the encoder 0.9 ms a hop against 1.7
 (its small convolutions lose to the thread hand-off), the switch interval 1 ms against 5 ms within
-the noise. So the defaults are the libraries' own (torch: the physical cores; libx264: auto;
-Python: 5 ms), and a rig file or a flag changes any of them.
+the noise. So the defaults are the libraries' own (torch: the physical cores; Python: 5 ms) but for libx264,
+which gets one thread for frames up to 512x512 (render of the demo went 7.1-7.5x -> 9.4-9.5x real
+time with it; more threads only fight the decoder), and a rig file or a flag changes any of them.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class ThreadBudget:
     torch_threads: int  # intra-op threads, for the whole process (decoder and encoder share them)
     interop_threads: int  # torch's inter-op pool: nothing here runs ops in parallel, so 1
     switch_interval_ms: float  # sys.setswitchinterval, in ms
-    h264_threads: int  # libx264's threads per file sink; 0: libx264 picks (about 1.5 per core)
+    h264_threads: int  # libx264's threads per file sink; 0: one up to 512x512, libx264's choice above
     h264_preset: str  # libx264's speed against size
 
     @classmethod
@@ -54,7 +55,7 @@ class ThreadBudget:
         sys.setswitchinterval(self.switch_interval_ms / 1e3)
 
     def describe(self) -> str:
-        x264 = "auto" if self.h264_threads == 0 else str(self.h264_threads)
+        x264 = "1 up to 512x512, libx264's choice above" if self.h264_threads == 0 else str(self.h264_threads)
         return (f"threads: torch {torch.get_num_threads()} intra-op (decoder and encoder share them), "
                 f"{torch.get_num_interop_threads()} inter-op; GIL switch interval "
                 f"{sys.getswitchinterval() * 1e3:g} ms; H.264 threads {x264}, preset {self.h264_preset} "

@@ -15,9 +15,14 @@ import numpy as np
 from .base import Sink, SinkError, StreamInfo
 
 
+SMALL_FRAME = 512 * 512  # up to this many pixels libx264 gets one thread by default
+
+
 @dataclass(frozen=True)
 class H264Settings:
-    threads: int = 0  # libx264's threads; 0: it picks (about 1.5 per core)
+    # libx264's threads; 0: one for frames up to 512x512 (such a frame takes it well under a ms, and
+    # more threads only fight the decoder for the cores), its own choice (about 1.5 a core) above
+    threads: int = 0
     preset: str = "veryfast"
     crf: int = 18
 
@@ -28,7 +33,8 @@ class Mp4Sink(Sink):
     def __init__(self, spec: str, path: str, settings: H264Settings = H264Settings()) -> None:
         super().__init__(spec)
         self.path = Path(path).expanduser()
-        self.options = {"crf": str(settings.crf), "preset": settings.preset, "threads": str(settings.threads)}
+        self.settings = settings
+        self.options = {"crf": str(settings.crf), "preset": settings.preset}
         self._c = None
 
     def open(self, info: StreamInfo) -> None:
@@ -43,7 +49,8 @@ class Mp4Sink(Sink):
         v = self._c.add_stream("libx264", rate=rate)
         v.width, v.height, v.pix_fmt = info.width, info.height, "yuv420p"
         v.time_base = 1 / rate
-        v.options = self.options
+        threads = self.settings.threads or (1 if info.width * info.height <= SMALL_FRAME else 0)
+        v.options = {**self.options, "threads": str(threads)}
         self._v = v
         self._a = None
         if info.audio_rate:

@@ -41,7 +41,7 @@ class Session:
         self.listening: set[str] = set()
         self.sent: dict[str, tuple] = {}
         self.outbox: asyncio.Queue[bytes | str] = asyncio.Queue(OUTBOX)
-        self.budget = TokenBucket(MAX_PER_S, BURST)
+        self.budget = TokenBucket(MAX_PER_S, BURST, hub.dispatcher.clock)
         self.too_fast = 0
         self.refused_at = -REFUSAL_EVERY_S
         self.version = hub.namespace.version

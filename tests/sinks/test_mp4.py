@@ -21,7 +21,7 @@ def test_mp4_has_every_frame_and_the_audio(tmp_path, h264):
     path = tmp_path / "o.mp4"
     sink = make_sink(f"file:{path}", h264)
     if h264 is not None:
-        assert sink.options["threads"] == "1" and sink.options["preset"] == "ultrafast"
+        assert sink.settings.threads == 1 and sink.options["preset"] == "ultrafast"
     sink.open(StreamInfo(64, 48, 30, audio_rate=44100, audio_channels=2, audio_delay=0.05))
     for i, f in enumerate(frames(30)):
         sink.write_frame(f, i)

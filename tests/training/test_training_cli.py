@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import DEMO
 from latentvj.training import rave
 
@@ -45,3 +47,12 @@ def test_rave_refuses_an_empty_folder(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and "no audio files" in r.stderr
     assert not (tmp_path / "venv").exists()  # nothing installed for nothing
+
+
+def test_rave_without_ffmpeg_says_so_before_installing_anything(tmp_path, monkeypatch):
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "a.wav").write_bytes(b"")
+    monkeypatch.setattr(rave.shutil, "which", lambda name: None)
+    with pytest.raises(rave.DatasetError, match="ffmpeg"):
+        rave.train_rave(rave.RaveJob(tmp_path / "audio", "x", tmp_path / "out"), venv=tmp_path / "venv")
+    assert not (tmp_path / "venv").exists()

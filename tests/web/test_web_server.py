@@ -14,6 +14,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from fakes.manual_clock import ManualClock
 from latentvj.daemon.control.osc_server import ControlDispatcher
 from latentvj.daemon.control.oscquery import Namespace
 from latentvj.daemon.control.state import Control
@@ -61,12 +62,15 @@ def frames(preview, n, start=0):
 
 
 @pytest.fixture()
-def web(tmp_path):
-    """A web server with the control handlers and no engine: (control, base URL, preview, server)."""
+def web(tmp_path, request):
+    """A web server with the control handlers and no engine: (control, base URL, preview, server).
+    With `@pytest.mark.parametrize("web", ["manual clock"], indirect=True)` its rate limits read a
+    ManualClock (server.page.dispatcher.clock) that the test steps."""
     control = Control(3, tmp_path / "presets")
     handlers = ControlHandlers(control, lambda spec: spec)
     preview = PreviewSink(fps=1000)
-    page = WebPage(LiveValues(control, preview=preview), ControlDispatcher(handlers), Guard(None, False), preview)
+    clock = ManualClock() if getattr(request, "param", None) == "manual clock" else time.monotonic
+    page = WebPage(LiveValues(control, preview=preview), ControlDispatcher(handlers, clock), Guard(None, False), preview)
     server = WebServer(("127.0.0.1", 0), ("127.0.0.1", 9000), Namespace(control, page_nodes), page, advertise=False)
     server.start()
     yield control, "ws://%s:%d/" % server.http, preview, server
@@ -143,8 +147,10 @@ def test_the_preview_is_encoded_only_while_listened_to_and_a_client_can_drop_and
         until(again, is_osc("/latentvj/preview", lambda a: a[0] >= 20))
 
 
+@pytest.mark.parametrize("web", ["manual clock"], indirect=True)
 def test_bad_input_is_refused_with_a_reason_and_the_server_goes_on(web):
     control, url, _, server = web
+    clock = server.page.dispatcher.clock
     with connect(url) as ws:
         ws.send("{not json")
         until(ws, is_osc("/latentvj/error", lambda a: "COMMAND" in a[0]))
@@ -154,11 +160,11 @@ def test_bad_input_is_refused_with_a_reason_and_the_server_goes_on(web):
         until(ws, is_osc("/latentvj/error", lambda a: "unknown COMMAND" in a[0]))
         ws.send(b"\x00\xff garbage \x13")
         until(ws, is_osc("/latentvj/error", lambda a: "malformed OSC packet" in a[0]))
-        time.sleep(1.1)  # past the refusal limiter's second
-        for k in range(1000):  # a thousand in well under a second
+        clock.advance(1.1)  # past the refusal limiter's second
+        for k in range(1000):  # a thousand in no time at all
             ws.send(osc("/latentvj/bias/0", k / 1000))
         until(ws, is_osc("/latentvj/error", lambda a: f"more than {MAX_PER_S:.0f} messages a second" in a[0]))
-        time.sleep(1.1)
+        clock.advance(1.1)
         ws.send(osc("/latentvj/ping"))
         until(ws, is_osc("/latentvj/pong"))
     assert server.hub.too_fast > 0 and server.page.dispatcher.received < 1000
@@ -215,6 +221,7 @@ def bundle(*messages):
     return b.build().dgram
 
 
+@pytest.mark.parametrize("web", ["manual clock"], indirect=True)
 def test_a_bundle_costs_each_message_it_holds(web):
     control, url, _, server = web
     with connect(url) as ws:
@@ -224,7 +231,7 @@ def test_a_bundle_costs_each_message_it_holds(web):
         ws.send(bundle(*(m.build() for m in many)))  # more than a client may send at once
         until(ws, is_osc("/latentvj/error", lambda a: "a bundle counts each" in a[0]))
         assert control.snapshot().biases[0] == 0.0 and server.page.dispatcher.received == 0
-        time.sleep(0.6)  # the budget refills
+        server.page.dispatcher.clock.advance(0.6)  # the budget refills
         few = OscMessageBuilder(address="/latentvj/bias/0")
         few.add_arg(0.25)
         ws.send(bundle(few.build()))
