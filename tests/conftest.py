@@ -23,6 +23,17 @@ SR = 44100
 CPU = RuntimeOptions(torch.device("cpu"))  # how tests load shows: frozen, so one for all
 
 
+def eventually(condition, timeout: float = 10.0) -> bool:
+    """Poll `condition` until it holds or `timeout` passes; returns its last value. Waits for what
+    another thread or the network delivers without guessing how long that takes."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.005)
+    return bool(condition())
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

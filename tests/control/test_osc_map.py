@@ -1,13 +1,12 @@
 """OSC output maps: loading with file:line errors, values, and real UDP on loopback."""
 import socket
-import time
 
 import numpy as np
 import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from conftest import REPO
+from conftest import REPO, eventually
 from latentvj.daemon.audio.features import FEATURE_NAMES
 from latentvj.daemon.control.osc_map import MapError, load_map
 from latentvj.daemon.control.osc_out import OscOut
@@ -138,19 +137,21 @@ def test_reload_keeps_the_running_map_when_the_new_one_is_bad(tmp_path):
         sock.settimeout(5.0)
         sock.sendto(OscMessageBuilder("/latentvj/map/reload").build().dgram, ("127.0.0.1", osc_in))
         error = OscMessage(sock.recvfrom(4096)[0])
-        before = len(listener.other.get("/composition/layers/1/video/opacity", []))
-        time.sleep(1.0)
-        after = len(listener.other.get("/composition/layers/1/video/opacity", []))
+        def sent() -> int:
+            return len(listener.other.get("/composition/layers/1/video/opacity", []))
+
+        before = sent()
+        kept_sending = eventually(lambda: sent() - before >= 10)  # the old map goes on (15 fps, every frame)
         path.write_text(GOOD.format(port=listener.port).replace("/layers/1/", "/layers/5/"))
         sock.sendto(OscMessageBuilder("/latentvj/map/reload").build().dgram, ("127.0.0.1", osc_in))
         ok = OscMessage(sock.recvfrom(4096)[0])
-        time.sleep(1.0)
+        eventually(lambda: "/composition/layers/5/video/opacity" in listener.other)
         sock.close()
     finally:
         proc.kill()
         proc.communicate()
         listener.close()
     assert error.address == "/latentvj/error" and "latent/99" in error.params[0] and "previous maps stay" in error.params[0]
-    assert after - before >= 10  # the old map kept sending (15 fps, rate 30 -> every frame)
+    assert kept_sending
     assert ok.address == "/latentvj/map/reloaded" and str(path) in ok.params[0]
     assert "/composition/layers/5/video/opacity" in listener.other

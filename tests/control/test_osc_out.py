@@ -1,10 +1,10 @@
 import threading
-import time
 
 import numpy as np
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
+from conftest import eventually
 from latentvj.daemon.control.osc_out import OscOut
 
 
@@ -17,7 +17,7 @@ def test_streams_reach_a_python_osc_listener_at_their_rates(port):
     out = OscOut([("127.0.0.1", port)], fps=30, latent_rate=30, features_rate=10, status_rate=2, per_dim=True)
     for j in range(30):
         out.publish(j, np.arange(4, dtype=np.float32), np.ones(6, np.float32), (30.0, 60.0, 0))
-    time.sleep(0.3)
+    eventually(lambda: len(got.get("/latentvj/latent/3", [])) == 30 and len(got.get("/latentvj/status", [])) == 2)
     server.shutdown()
     out.close()
     assert len(got["/latentvj/latent"]) == 30 and got["/latentvj/latent"][0] == (0.0, 1.0, 2.0, 3.0)

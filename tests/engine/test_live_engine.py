@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import CPU as CPU_OPTIONS
+from conftest import CPU as CPU_OPTIONS, eventually as wait_for
 from latentvj.daemon.audio.files import load_audio
 from latentvj.daemon.audio.sources import PacedSource
 from latentvj.daemon.control.state import Control
@@ -114,13 +114,6 @@ def tone_engine(rt, **opts):
                       [MemorySink()], None, EngineOptions(fps=20, **opts), CPU)
 
 
-def wait_for(condition, timeout=10.0):
-    end = time.monotonic() + timeout
-    while not condition() and time.monotonic() < end:
-        time.sleep(0.01)
-    return condition()
-
-
 def test_a_switch_requested_while_another_is_installed_is_not_lost(features_show):
     """The encoder thread installs a show while the OSC thread can request the next one: the
     newest request must win (a plain attribute, checked and then cleared, dropped it)."""
@@ -219,7 +212,9 @@ def test_the_music_stream_reaches_osc_onsets_beat_and_features():
         server.server_close()
     for drum in ("kick", "snare", "hat"):
         arrived = np.array([t for t, _ in got.get(f"/latentvj/onset/{drum}", [])]) - source.start_time
-        found = [np.any((arrived >= t) & (arrived < t + 0.1)) for t in hits[drum]]
+        # each hit's datagram before the next hat could send one (8ths at 128 bpm: 234 ms); how soon
+        # is the bench's to measure, a loaded test machine may hold one back a few frames
+        found = [np.any((arrived >= t) & (arrived < t + 0.2)) for t in hits[drum]]
         assert np.mean(found) >= 0.9 and len(arrived) <= len(hits[drum]) + 2, (drum, np.mean(found), len(arrived))
     phase, tempo, bar = got["/latentvj/beat"][-1][1]
     assert tempo == pytest.approx(128.0, rel=0.01) and 0.0 <= phase < 1.0 and 0.0 <= bar < 1.0
