@@ -4,14 +4,21 @@ their presets.
 OSC, MIDI (or, later, web) handlers write into one `Control` under its lock; the render thread's
 `applier.ControlApplier` copies the values once per frame, only when they changed. Latents come
 in standardised, so scale 1 and bias 0 mean "as trained".
+
+A preset loaded over some seconds is a morph: the values become the preset's at once (what
+OSCQuery, the page and a saved preset see: where the controls are going), and the snapshot carries
+where they came from (`Morph`); the applier goes from one to the other over the morph's time in
+frame time, so render and live give the same frames. A control moved during a morph leaves it.
 """
 from __future__ import annotations
 
 import math
 import re
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -19,6 +26,7 @@ from ..toml_io import dumps_toml, read_toml
 
 MAX_ABS = 1e3  # beyond this a value is a mistake, not a performance
 MAX_SMOOTH_S = 60.0
+MAX_MORPH_S = 3600.0  # a longer morph is a typo
 PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -47,6 +55,7 @@ class ControlValues:
     freeze: bool = False
     noise: float = 0.0  # std of gaussian noise added per frame
     permutation: np.ndarray = field(default=None)  # (dim,) int: output i takes input permutation[i]
+    morph: Morph | None = None  # a preset morph under way: where the values came from
 
     def __post_init__(self) -> None:
         if self.scales is None:
@@ -59,18 +68,59 @@ class ControlValues:
     def copy(self) -> "ControlValues":
         return ControlValues(
             self.dim, self.scale, self.scales.copy(), self.biases.copy(), self.smooth,
-            self.freeze, self.noise, self.permutation.copy(),
+            self.freeze, self.noise, self.permutation.copy(), self.morph,
         )
+
+
+@dataclass(frozen=True)
+class Morph:
+    """From `start` (the values on screen when the preset was asked for) to the values it rides on,
+    over `seconds`. `left`: the controls moved since, which follow their own value: "scale",
+    "smooth", "noise", "permutation", ("scales", i), ("biases", i). Immutable: a fader makes a new one."""
+
+    start: ControlValues  # without a morph of its own
+    seconds: float
+    serial: int  # which morph: the applier restarts its time when this changes
+    started: float  # Control's clock, to tell where a morph that supersedes this one starts from
+    left: frozenset = frozenset()
+
+    def progress(self, elapsed: float) -> float:
+        return 1.0 if self.seconds <= 0 else min(1.0, max(0.0, elapsed / self.seconds))
+
+
+def blend(start: ControlValues, end: ControlValues, u: float, left: frozenset, out: ControlValues) -> None:
+    """out = start + u (end - start) for each control not `left` (those take end's); the
+    permutation, a discrete control, switches at u = 1. out has end's size; no allocation."""
+    def mix(name: str, a: float, b: float) -> float:
+        return b if name in left else a + u * (b - a)
+
+    out.scale = mix("scale", start.scale, end.scale)
+    out.smooth = mix("smooth", start.smooth, end.smooth)
+    out.noise = mix("noise", start.noise, end.noise)
+    out.freeze = end.freeze
+    np.subtract(end.scales, start.scales, out=out.scales)
+    out.scales *= u
+    out.scales += start.scales
+    np.subtract(end.biases, start.biases, out=out.biases)
+    out.biases *= u
+    out.biases += start.biases
+    for key in left:
+        if isinstance(key, tuple):
+            arr, i = key
+            getattr(out, arr)[i] = getattr(end, arr)[i]
+    out.permutation[:] = end.permutation if (u >= 1.0 or "permutation" in left) else start.permutation
 
 
 class Control:
     """Thread-safe control state. Every setter validates and raises ControlError."""
 
-    def __init__(self, dim: int, preset_dir: Path | None = None) -> None:
+    def __init__(self, dim: int, preset_dir: Path | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._v = ControlValues(dim)
         self.version = 0  # bumped on every change, so the renderer copies only when needed
         self.preset_dir = preset_dir
+        self.clock = clock  # only tells where a morph stands when another supersedes it
+        self._morphs = 0
 
     @property
     def dim(self) -> int:
@@ -83,32 +133,36 @@ class Control:
             raise ControlError(f"{name}: dimension {i} is out of range 0..{self._v.dim - 1}")
         return i
 
-    def _changed(self) -> None:
+    def _changed(self, leaves: str | tuple | None = None) -> None:
+        """Under the lock: a control moved; `leaves` takes it out of a morph under way."""
+        m = self._v.morph
+        if m is not None and leaves is not None and leaves not in m.left:
+            self._v.morph = replace(m, left=m.left | {leaves})
         self.version += 1
 
     def set_scale(self, value: float) -> None:
         value = _finite("scale", value)
         with self._lock:
             self._v.scale = value
-            self._changed()
+            self._changed("scale")
 
     def set_dim_scale(self, i: int, value: float) -> None:
         value = _finite("scale", value)
         with self._lock:
             self._v.scales[self._index("scale", i)] = value
-            self._changed()
+            self._changed(("scales", i))
 
     def set_dim_bias(self, i: int, value: float) -> None:
         value = _finite("bias", value)
         with self._lock:
             self._v.biases[self._index("bias", i)] = value
-            self._changed()
+            self._changed(("biases", i))
 
     def set_smooth(self, seconds: float) -> None:
         seconds = _finite("smooth", seconds, 0.0, MAX_SMOOTH_S)
         with self._lock:
             self._v.smooth = seconds
-            self._changed()
+            self._changed("smooth")
 
     def set_freeze(self, on: int | bool) -> None:
         if not isinstance(on, (int, bool)) or on not in (0, 1):
@@ -121,7 +175,7 @@ class Control:
         std = _finite("noise", std, 0.0, 100.0)
         with self._lock:
             self._v.noise = std
-            self._changed()
+            self._changed("noise")
 
     def set_permutation(self, perm: list[int]) -> None:
         arr = np.asarray(perm)
@@ -129,7 +183,7 @@ class Control:
             if arr.shape != (self._v.dim,) or sorted(arr.tolist()) != list(range(self._v.dim)):
                 raise ControlError(f"permute: expected a permutation of 0..{self._v.dim - 1}, got {list(perm)}")
             self._v.permutation = arr.astype(np.int64)
-            self._changed()
+            self._changed("permutation")
 
     def reset(self, dim: int | None = None) -> None:
         """Back to "as trained"; a new show with another latent size resets too."""
@@ -167,8 +221,10 @@ class Control:
             raise ControlError(f"preset: cannot write {path} ({exc.strerror})") from exc
         return path
 
-    def load_preset(self, name: str) -> Path:
-        """All or nothing: a bad preset file leaves the controls as they were."""
+    def load_preset(self, name: str, seconds: float = 0.0) -> Path:
+        """All or nothing: a bad preset file leaves the controls as they were. `seconds` > 0 morphs
+        to it from where the controls are now (mid-way through another morph: from there)."""
+        seconds = morph_seconds(seconds)
         path = self.preset_path(name)
         if not path.is_file():
             raise ControlError(f"preset: {path} does not exist")
@@ -195,6 +251,27 @@ class Control:
             if v.dim != self._v.dim:  # a show with another size came in while the file was read
                 raise ControlError(f"preset: {path} is for {v.dim} dimensions, the show now has {self._v.dim}")
             v.freeze = self._v.freeze
+            if seconds > 0:
+                now = self.clock()
+                self._morphs += 1
+                v.morph = Morph(self._on_screen(now), seconds, self._morphs, now)
             self._v = v
             self._changed()
         return path
+
+    def _on_screen(self, now: float) -> ControlValues:
+        """Under the lock: the values the picture shows now, a morph under way included."""
+        v, m = self._v, self._v.morph
+        out = replace(v.copy(), morph=None)
+        if m is not None:
+            blend(m.start, v, m.progress(now - m.started), m.left, out)
+        return out
+
+
+def morph_seconds(seconds: float) -> float:
+    """A morph time: 0 (a jump) up to an hour; negative, NaN or longer is refused with the reason."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        raise ControlError(f"morph time: expected a number of seconds, got {seconds!r}")
+    if not 0.0 <= seconds <= MAX_MORPH_S:
+        raise ControlError(f"morph time: {seconds:g} s is outside 0..{MAX_MORPH_S:g} s")
+    return float(seconds)

@@ -10,7 +10,7 @@ import re
 from typing import Callable, NamedTuple
 
 from .slow_work import Reply, SlowWorker
-from .state import Control, ControlError
+from .state import Control, ControlError, morph_seconds
 
 PREFIX = "/latentvj"
 ERROR_ADDRESS = f"{PREFIX}/error"
@@ -20,11 +20,16 @@ MAX_SPEC = 1024  # characters of a show's name or path (a file system refuses fa
 
 class Address(NamedTuple):
     path: str  # "<i>" stands for a latent dimension
-    types: str  # OSC types of the arguments; "i..." any number of ints
+    types: str  # OSC types of the arguments; "i..." any number of ints; "s[f]": an s, then an f or nothing
     doc: str
     handler: str  # the ControlHandlers method that takes it: on_<handler>(address, args, reply)
     range: tuple[float, float] | None = None  # what a fader should cover (MIDI learn, OSCQuery's RANGE)
     reply: str | None = None  # what the sender gets back when slow work is done
+
+
+def required_types(types: str) -> str:
+    """'s[f]' -> 's': what every message to the address carries."""
+    return types.split("[", 1)[0]
 
 
 # Ranges: where the daemon's own limit is narrow it is that limit; scale and bias accept more (±1000).
@@ -41,7 +46,8 @@ ADDRESSES: list[Address] = [
     Address("/latentvj/reset", "", "all controls back to as trained", "reset"),
     Address("/latentvj/preset/save", "s", "save the controls to PRESET_DIR/<name>.toml", "preset_save",
             reply=f"{PREFIX}/preset/saved"),
-    Address("/latentvj/preset/load", "s", "load PRESET_DIR/<name>.toml (all or nothing)", "preset_load",
+    Address("/latentvj/preset/load", "s[f]", "load PRESET_DIR/<name>.toml (all or nothing); with seconds, morph "
+            "every control to it over that time (a control moved meanwhile leaves the morph)", "preset_load",
             reply=f"{PREFIX}/preset/loaded"),
     Address("/latentvj/show", "s", "switch to another show bundle; frames go on while it loads, a bad bundle is "
             "refused", "show", reply=f"{PREFIX}/show/loaded"),
@@ -57,7 +63,8 @@ REPLIES = {a.path: a.reply for a in ADDRESSES if a.reply is not None}  # the REA
 
 # One-value addresses a fader or button can play (MIDI maps); permute needs a whole list, learn is
 # not a control.
-PLAYABLE = {a.path: a.types for a in ADDRESSES if a.types in ("f", "i", "s", "") and "/midi/" not in a.path}
+PLAYABLE = {a.path: required_types(a.types) for a in ADDRESSES
+            if required_types(a.types) in ("f", "i", "s", "") and "/midi/" not in a.path}
 
 
 def _path_regex(path: str) -> str:
@@ -112,9 +119,11 @@ class ControlHandlers:
             if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
                 raise ControlError(f"{address}: expected integers")
             return args
-        if len(args) != len(types):
-            raise ControlError(f"{address}: expected {len(types)} argument(s) ({types or 'none'}), got {len(args)}")
-        for a, t in zip(args, types):
+        required, _, optional = types.partition("[")
+        optional = optional.rstrip("]")
+        if len(args) not in (len(required), len(required) + len(optional)):
+            raise ControlError(f"{address}: expected {types or 'no arguments'}, got {len(args)} argument(s)")
+        for a, t in zip(args, required + optional):
             ok = {"f": isinstance(a, (int, float)) and not isinstance(a, bool),
                   "i": isinstance(a, (int, bool)), "s": isinstance(a, str)}[t]
             if not ok:
@@ -178,9 +187,10 @@ class ControlHandlers:
                             reply)
 
     def on_preset_load(self, address: str, args: tuple, reply: Reply | None) -> None:
-        (name,), c = args, self.control
-        c.preset_path(name)
-        self.presets.submit(f"preset load {name!r}", lambda: (REPLIES[address], str(c.load_preset(name))), reply)
+        name, seconds, c = args[0], morph_seconds(args[1]) if len(args) > 1 else 0.0, self.control
+        c.preset_path(name)  # a bad name or morph time is refused now, and nothing changes
+        self.presets.submit(f"preset load {name!r}", lambda: (REPLIES[address], str(c.load_preset(name, seconds))),
+                            reply)
 
     def on_show(self, address: str, args: tuple, reply: Reply | None) -> None:
         spec = self._spec(address, args[0])

@@ -10,7 +10,7 @@ def test_readme_table_lists_every_address():
 
     readme = (REPO / "README.md").read_text()
     for address, types, *_ in ADDRESSES:
-        args = {"": "", "i...": "i ..."}.get(types, types)
+        args = {"": "", "i...": "i ...", "s[f]": "s [f]"}.get(types, types)
         assert f"| `{address}` | {args} |" in readme, address
 
 
