@@ -1,8 +1,10 @@
 """Builds (or updates in place) the latentvj network inside a TouchDesigner project.
 
 Run it from the Textport:  exec(open('/path/to/latentvj/td_project/build.py').read())
-or from an Execute DAT's onStart. Set LATENTVJ_PARENT (default '/project1') or LATENTVJ_DIMS
-(the show's latent dimensions, default 8) before the exec to change them. Re-running updates
+or from an Execute DAT's onStart. Set LATENTVJ_PARENT (default '/project1') before the exec to
+change where it goes. The panel gets one bias slider per latent dimension of the show the running
+daemon plays (asked from its OSCQuery JSON at LATENTVJ_OSCQUERY, default '127.0.0.1:9010'); with
+no daemon answering, the built-in demo's 32; LATENTVJ_DIMS, when set, wins. Re-running updates
 operators, parameters and wires, keeps the performer's panel values and table edits, and
 removes operators an earlier version made that the spec no longer has.
 
@@ -12,7 +14,8 @@ Every operator class and parameter name used here is in td_api.toml with its sou
 import td  # TouchDesigner's module (tests give it a strict fake made from td_api.toml)
 
 COMP_NAME = "latentvj"
-DEFAULT_DIMS = 8
+DEFAULT_DIMS = 32  # the built-in demo show's latent size, when no daemon answers
+OSCQUERY = "127.0.0.1:9010"
 
 # ---- the spec ---------------------------------------------------------------------------------
 # Custom parameter pages on the latentvj COMP: (name, style, default, min, max, label).
@@ -28,6 +31,7 @@ PAGES = [
         ("Loadshow", "Pulse", None, None, None, "Load show"),
         ("Presetname", "Str", "a", None, None, "Preset name"),
         ("Presetsave", "Pulse", None, None, None, "Save preset"),
+        ("Presetmorph", "Float", 0.0, 0.0, 30.0, "Preset morph (s)"),
         ("Presetload", "Pulse", None, None, None, "Load preset"),
         ("Reset", "Pulse", None, None, None, "Reset controls"),
         ("Sync", "Pulse", None, None, None, "Send all to daemon"),
@@ -67,7 +71,7 @@ MESSAGES = {
     "Noise": ("/latentvj/noise", "f", "Noise"),
     "Loadshow": ("/latentvj/show", "s", "Show"),
     "Presetsave": ("/latentvj/preset/save", "s", "Presetname"),
-    "Presetload": ("/latentvj/preset/load", "s", "Presetname"),
+    "Presetload": ("/latentvj/preset/load", "sf", "Presetname,Presetmorph"),  # morphs over Presetmorph s
     "Reset": ("/latentvj/reset", "", None),
 }
 
@@ -93,15 +97,15 @@ MESSAGES = %(messages)r
 
 def _value(kind, par):
     v = par.eval()
-    return [float(v)] if kind == "f" else [int(v)] if kind == "i" else [str(v)] if kind == "s" else []
+    return float(v) if kind == "f" else int(v) if kind == "i" else str(v)
 
 
 def send(name):
     m = MESSAGES.get(name)
     if m is None:
         return None
-    address, kind, source = m
-    values = _value(kind, getattr(parent().par, source)) if source else []
+    address, kind, source = m  # source: the parameter(s) holding the value(s), one per type
+    values = [_value(k, getattr(parent().par, s)) for k, s in zip(kind, source.split(","))] if source else []
     op("osc_out").sendOSC(address, values)
     return address
 
@@ -283,6 +287,30 @@ def _node(comp, name, cls, pars, text, xy):
     return node
 
 
+def daemon_dims(where=OSCQUERY, timeout=1.0):
+    """The running daemon's latent size, counted from its OSCQuery tree (/latentvj/bias/<i>);
+    None when nothing answers there."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen("http://%s/" % where, timeout=timeout) as reply:
+            tree = json.load(reply)
+        return len(tree["CONTENTS"]["latentvj"]["CONTENTS"]["bias"]["CONTENTS"]) or None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def pick_dims(given=None, where=OSCQUERY):
+    """LATENTVJ_DIMS when given, else the running daemon's, else the demo's; and where it came from."""
+    if given is not None:
+        return int(given), "LATENTVJ_DIMS"
+    asked = daemon_dims(where)
+    if asked is not None:
+        return asked, "the daemon at %s" % where
+    return DEFAULT_DIMS, "no daemon at %s: the demo's" % where
+
+
 def build(parent_path="/project1", dims=DEFAULT_DIMS):
     """Create or update /project1/latentvj; returns the COMP."""
     root = td.op(parent_path)
@@ -320,5 +348,7 @@ def build(parent_path="/project1", dims=DEFAULT_DIMS):
 
 
 if not globals().get("LATENTVJ_NO_BUILD"):
-    _comp = build(globals().get("LATENTVJ_PARENT", "/project1"), int(globals().get("LATENTVJ_DIMS", DEFAULT_DIMS)))
-    print("latentvj: built %s (%d operators); open its parameters for the panel" % (_comp.path, len(NODES)))
+    _dims, _whence = pick_dims(globals().get("LATENTVJ_DIMS"), globals().get("LATENTVJ_OSCQUERY", OSCQUERY))
+    _comp = build(globals().get("LATENTVJ_PARENT", "/project1"), _dims)
+    print("latentvj: built %s (%d operators, %d latent dimensions from %s); open its parameters for the panel"
+          % (_comp.path, len(NODES), _dims, _whence))

@@ -144,6 +144,7 @@ def test_every_panel_message_is_one_the_daemon_accepts(builder, tmp_path, port):
     comp.par.Show = "myshow"
     comp.par.Loadshow.pulse()
     comp.par.Presetname = "verse"
+    comp.par.Presetmorph = 2.0
     comp.par.Presetsave.pulse()
     comp.par.Presetload.pulse()
     comp.par.Freeze = True
@@ -239,4 +240,32 @@ def test_panel_addresses_are_in_the_daemons_table(builder):
     table = {a.path for a in ADDRESSES}
     for address, kind, _ in builder["MESSAGES"].values():
         assert address.replace("{i}", "<i>") in table
-        assert next(a.types for a in ADDRESSES if a.path == address.replace("{i}", "<i>")) == kind
+        types = next(a.types for a in ADDRESSES if a.path == address.replace("{i}", "<i>"))
+        assert kind in (types, types.replace("[", "").replace("]", ""))  # optional arguments sent
+
+
+def test_the_panel_has_as_many_bias_sliders_as_the_running_daemons_show(builder, free_oscquery):
+    """The builder asks the daemon's OSCQuery JSON for the latent size; without a daemon, the demo's."""
+    from latentvj.daemon.control.oscquery import Namespace
+    from latentvj.daemon.web.server import WebServer
+
+    assert builder["pick_dims"](None, free_oscquery) == (32, f"no daemon at {free_oscquery}: the demo's")
+    server = WebServer(("127.0.0.1", 0), ("127.0.0.1", 9000), Namespace(Control(5), lambda dim: []), advertise=False)
+    server.start()
+    try:
+        where = "%s:%d" % server.http
+        assert builder["daemon_dims"](where) == 5
+        assert builder["pick_dims"](None, where) == (5, f"the daemon at {where}")
+        assert builder["pick_dims"](7, where) == (7, "LATENTVJ_DIMS")
+        comp = builder["build"]("/project1", builder["pick_dims"](None, where)[0])
+        assert [f"Bias{i}" for i in range(5)] == [n for n in comp.par._pars if n.startswith("Bias")]
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def free_oscquery():
+    """HOST:PORT where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return "127.0.0.1:%d" % s.getsockname()[1]
