@@ -92,6 +92,17 @@ def test_watch_and_play_from_the_page(daemon):
         expect(page.locator("#presets li")).to_contain_text(["from-the-page"], timeout=10000)
         assert (presets / "from-the-page.toml").is_file()
 
+        # Morph back to it over 1.5 s: bias 3 passes through the values between, then holds 2.0
+        page.locator('input[data-address="/latentvj/bias/3"]').fill("0")
+        wait_latent(listener, lambda z: abs(z[3]) < 1e-3)
+        page.locator("#preset-morph").fill("1.5")
+        t = time.monotonic()
+        page.locator("#presets li", has_text="from-the-page").get_by_role("button").click()
+        wait_latent(listener, lambda z: abs(z[3] - 2.0) < 1e-2)  # the slider saved 1.995 (its steps)
+        between = [v[3] for tm, v in listener.latents if tm > t and 0.2 < v[3] < 1.8]
+        assert len(between) >= 10, between  # about 30 a second for 1.5 s
+        page.locator("#preset-morph").fill("0")
+
         # MIDI learn: tick it, tap a control's name; this daemon has no --midi, and the page says so
         page.locator("#learn").check()
         page.locator("#controls .name", has_text="noise").click()

@@ -213,7 +213,7 @@ function received({ address, args }) {
   else if (address === "/latentvj/info/show") $("show").textContent = args[0];
   else if (address === "/latentvj/info/input") { $("input-name").textContent = args[0]; $("level").value = args[1]; }
   else if (address === "/latentvj/info/presets") {
-    list("presets", args, (name) => item(name, "load", () => send("/latentvj/preset/load", [name], "s")));
+    list("presets", args, (name) => item(name, "load", () => loadPreset(name)));
   } else if (address === "/latentvj/info/shows") {
     list("shows", args, (spec) => {
       const li = item(spec.split("/").pop(), "switch", () => send("/latentvj/show", [spec], "s"));
@@ -232,6 +232,13 @@ function received({ address, args }) {
     $("learn-hint").hidden = false;
     $("learn-hint").textContent = `MIDI learn: ${args.join(" ")}`;
   }
+}
+
+// A preset loads at once, or morphs over the seconds beside the list (the daemon checks the range).
+function loadPreset(name) {
+  const seconds = Number($("preset-morph").value);
+  if (seconds > 0) send("/latentvj/preset/load", [name, seconds], "sf");
+  else send("/latentvj/preset/load", [name], "s");
 }
 
 function item(label, action, onClick) {
