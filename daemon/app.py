@@ -95,7 +95,7 @@ class Daemon:
                                  EngineOptions.from_config(cfg, max_frames), opts)
         self.handlers = ControlHandlers(self.control, self.engine.switch_show,
                                         self.reload_maps if cfg.osc_map or cfg.midi_map else None,
-                                        self.midi_learn if cfg.midi else None)
+                                        self.midi_learn if cfg.midi else None, cfg.show_fade_s)
         self.midi: MidiInput | None = None
         if cfg.midi:
             midi_map = load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, [])

@@ -67,6 +67,8 @@ class RunConfig:
     switch_interval_ms: float = 5.0  # the GIL's switch interval (Python's default)
     h264_threads: int = 0  # libx264's threads per file sink; 0: one up to 512x512 frames, libx264's choice above
     h264_preset: str = "veryfast"
+    show_fade_s: float = 0.0  # the fade of a /latentvj/show without a time (0: a cut)
+    fade_mode: str = "linear"  # show crossfades mix in linear light, or "srgb"
     sink_queue: int = 8
     gpu_texture: bool = False
 
@@ -94,6 +96,10 @@ class RunConfig:
             raise ConfigError(f"h264_threads {self.h264_threads}: expected 0 (by frame size) to 64")
         if self.h264_preset not in H264_PRESETS:
             raise ConfigError(f"h264_preset {self.h264_preset!r}: expected one of {', '.join(H264_PRESETS)}")
+        if not 0.0 <= self.show_fade_s <= 3600.0:
+            raise ConfigError(f"show_fade_s {self.show_fade_s}: expected 0 (a cut) to 3600 seconds")
+        if self.fade_mode not in ("linear", "srgb"):
+            raise ConfigError(f"fade_mode {self.fade_mode!r}: expected linear or srgb")
         if self.midi_map and not self.midi:
             raise ConfigError("midi_map needs midi = DEVICE (--midi; `latentvj midi list` names them)")
 

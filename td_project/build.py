@@ -28,6 +28,7 @@ PAGES = [
         ("Freeze", "Toggle", 0, None, None, "Freeze"),
         ("Noise", "Float", 0.0, 0.0, 2.0, "Noise"),
         ("Show", "Str", "demo", None, None, "Show"),
+        ("Showfade", "Float", 0.0, 0.0, 30.0, "Show fade (s)"),
         ("Loadshow", "Pulse", None, None, None, "Load show"),
         ("Presetname", "Str", "a", None, None, "Preset name"),
         ("Presetsave", "Pulse", None, None, None, "Save preset"),
@@ -69,7 +70,7 @@ MESSAGES = {
     "Smooth": ("/latentvj/smooth", "f", "Smooth"),
     "Freeze": ("/latentvj/freeze", "i", "Freeze"),
     "Noise": ("/latentvj/noise", "f", "Noise"),
-    "Loadshow": ("/latentvj/show", "s", "Show"),
+    "Loadshow": ("/latentvj/show", "sf", "Show,Showfade"),  # fades over Showfade s (0: a cut)
     "Presetsave": ("/latentvj/preset/save", "s", "Presetname"),
     "Presetload": ("/latentvj/preset/load", "sf", "Presetname,Presetmorph"),  # morphs over Presetmorph s
     "Reset": ("/latentvj/reset", "", None),

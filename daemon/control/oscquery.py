@@ -42,7 +42,7 @@ def address_space(dim: int, extra: list | None = None) -> OSCAddressSpace:
                 value, access = PLACEHOLDER[types], OSCAccess.READWRITE_VALUE
             elif types == "s":
                 value, access = "", OSCAccess.WRITEONLY_VALUE
-            elif types == "s[f]":  # OSCQuery has no optional argument: both, the time may be 0
+            elif types == "s[f]":  # OSCQuery has no optional argument: both, the time may be 0 (a cut, a jump)
                 value, access = ["", 0.0], OSCAccess.WRITEONLY_VALUE
             else:
                 value, access = None, OSCAccess.NO_VALUE

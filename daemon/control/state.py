@@ -26,7 +26,7 @@ from ..toml_io import dumps_toml, read_toml
 
 MAX_ABS = 1e3  # beyond this a value is a mistake, not a performance
 MAX_SMOOTH_S = 60.0
-MAX_MORPH_S = 3600.0  # a longer morph is a typo
+MAX_TIME_S = 3600.0  # a longer morph or fade is a typo
 PRESET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -224,7 +224,7 @@ class Control:
     def load_preset(self, name: str, seconds: float = 0.0) -> Path:
         """All or nothing: a bad preset file leaves the controls as they were. `seconds` > 0 morphs
         to it from where the controls are now (mid-way through another morph: from there)."""
-        seconds = morph_seconds(seconds)
+        seconds = seconds_of("morph time", seconds)
         path = self.preset_path(name)
         if not path.is_file():
             raise ControlError(f"preset: {path} does not exist")
@@ -268,10 +268,10 @@ class Control:
         return out
 
 
-def morph_seconds(seconds: float) -> float:
-    """A morph time: 0 (a jump) up to an hour; negative, NaN or longer is refused with the reason."""
+def seconds_of(what: str, seconds: float) -> float:
+    """A morph or fade time: 0 (a jump) up to an hour; negative, NaN or longer is refused with the reason."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-        raise ControlError(f"morph time: expected a number of seconds, got {seconds!r}")
-    if not 0.0 <= seconds <= MAX_MORPH_S:
-        raise ControlError(f"morph time: {seconds:g} s is outside 0..{MAX_MORPH_S:g} s")
+        raise ControlError(f"{what}: expected a number of seconds, got {seconds!r}")
+    if not 0.0 <= seconds <= MAX_TIME_S:
+        raise ControlError(f"{what}: {seconds:g} s is outside 0..{MAX_TIME_S:g} s")
     return float(seconds)

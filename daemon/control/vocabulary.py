@@ -10,7 +10,7 @@ import re
 from typing import Callable, NamedTuple
 
 from .slow_work import Reply, SlowWorker
-from .state import Control, ControlError, morph_seconds
+from .state import Control, ControlError, seconds_of
 
 PREFIX = "/latentvj"
 ERROR_ADDRESS = f"{PREFIX}/error"
@@ -49,8 +49,8 @@ ADDRESSES: list[Address] = [
     Address("/latentvj/preset/load", "s[f]", "load PRESET_DIR/<name>.toml (all or nothing); with seconds, morph "
             "every control to it over that time (a control moved meanwhile leaves the morph)", "preset_load",
             reply=f"{PREFIX}/preset/loaded"),
-    Address("/latentvj/show", "s", "switch to another show bundle; frames go on while it loads, a bad bundle is "
-            "refused", "show", reply=f"{PREFIX}/show/loaded"),
+    Address("/latentvj/show", "s[f]", "switch to another show bundle; frames go on while it loads, a bad bundle is "
+            "refused; with seconds, fade to it over that time", "show", reply=f"{PREFIX}/show/loaded"),
     Address("/latentvj/map/reload", "", "re-read the --osc-map and --midi-map files; a bad file is refused and the "
             "running maps stay", "map_reload", reply=f"{PREFIX}/map/reloaded"),
     Address("/latentvj/midi/learn", "s", "bind the next moved MIDI control to this address (needs --midi)",
@@ -94,11 +94,14 @@ class ControlHandlers:
     (slow_work.py), so the thread that handles a message never waits on it; its reply goes to the
     `reply` callback the message came with."""
 
-    def __init__(self, control: Control, switch_show: Callable[[str], str | None],
+    def __init__(self, control: Control, switch_show: Callable[..., str | None],
                  reload_maps: Callable[[], str] | None = None,
-                 midi_learn: Callable[[str], str] | None = None) -> None:
+                 midi_learn: Callable[[str], str] | None = None, default_fade: float = 0.0) -> None:
+        """switch_show(spec) cuts to a show, switch_show(spec, seconds) fades to it; default_fade:
+        the fade of a /latentvj/show without a time (the rig's show_fade_s)."""
         self.control = control
         self.switch_show = switch_show
+        self.default_fade = seconds_of("show_fade_s", default_fade)
         self.reload_maps = reload_maps
         self.midi_learn = midi_learn
         self.shows = SlowWorker("show", latest_wins=True, error_address=ERROR_ADDRESS)
@@ -187,14 +190,19 @@ class ControlHandlers:
                             reply)
 
     def on_preset_load(self, address: str, args: tuple, reply: Reply | None) -> None:
-        name, seconds, c = args[0], morph_seconds(args[1]) if len(args) > 1 else 0.0, self.control
+        name, seconds, c = args[0], seconds_of("morph time", args[1]) if len(args) > 1 else 0.0, self.control
         c.preset_path(name)  # a bad name or morph time is refused now, and nothing changes
         self.presets.submit(f"preset load {name!r}", lambda: (REPLIES[address], str(c.load_preset(name, seconds))),
                             reply)
 
     def on_show(self, address: str, args: tuple, reply: Reply | None) -> None:
         spec = self._spec(address, args[0])
-        self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], self.switch_show(spec) or spec), reply)
+        fade = seconds_of("fade time", args[1]) if len(args) > 1 else self.default_fade  # refused now: nothing changes
+
+        def switch():
+            return self.switch_show(spec, fade) if fade > 0 else self.switch_show(spec)
+
+        self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], switch() or spec), reply)
 
     def on_map_reload(self, address: str, args: tuple, reply: Reply | None) -> None:
         if self.reload_maps is None:

@@ -22,11 +22,13 @@ class EngineOptions:
     max_frames: int | None = None  # --duration: stop after exactly this many grid slots
     interpolate: bool = True  # False: hold latents (a hop less latency, stepped motion)
     gpu_texture: bool = False  # sinks that can take the decoder's device frames get them
+    fade_mode: str = "linear"  # show crossfades mix in linear light, or "srgb" (crossfade.py)
 
     @classmethod
     def from_config(cls, cfg: RunConfig, max_frames: int | None = None) -> EngineOptions:
         return cls(cfg.fps, cfg.latency_margin_ms, cfg.features_latency_ms, cfg.seed, cfg.channel, cfg.sink_queue,
-                   max_frames, interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture)
+                   max_frames, interpolate=cfg.interpolation == "linear", gpu_texture=cfg.gpu_texture,
+                   fade_mode=cfg.fade_mode)
 
 
 def latency_seconds(rt: ShowRuntime, opts: EngineOptions) -> float:

@@ -38,6 +38,7 @@ class EngineStatus:
     music: np.ndarray  # (music dim,) read-only copy: the music row the frame read
     conditioning: np.ndarray  # (cond_dim,) read-only copy: the frame's standardised conditioning
     encoder: EncoderCounts
+    fading: bool = False  # a crossfade from the previous show is under way (show is the incoming one)
 
 
 def frozen_copy(a: np.ndarray) -> np.ndarray:

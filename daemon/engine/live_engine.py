@@ -8,14 +8,18 @@
 The renderer never waits on audio: it renders the fps grid from wall time, holding the newest
 latent when audio is late or gone. A frame that cannot start within its slot is dropped (the
 grid index skips), so the output keeps real time. A new show is loaded and warmed up beside the
-playing one and swapped in between frames.
+playing one and swapped in between frames, or faded in: then both shows hear the same audio
+(the encoder feeds both) and the renderer draws both and mixes them (crossfade.py) until the
+fade ends. A switch asked for during a fade fades from the picture on screen at that moment.
 
 Who owns what (each piece of state is written by one thread; the others get it by a hand-over):
 - the show worker (`switch_show`) loads and warms a show and hands it to the encoder (LatestSlot);
-- the encoder thread owns the audio side: the hop streams, the installed show's clocks, its
+- the encoder thread owns the audio side: each fed show's hop streams and clocks (the outgoing
+  one's too while a fade runs; it stops feeding it once the status says the fade is over), its
   counters (`EncoderCounts`, swapped whole); it hands each installed show to the renderer
   (another LatestSlot) once its clock starts where the audio is;
-- the render thread owns the pipeline, the show it draws, the frame statistics, and publishes
+- the render thread owns the pipelines (two during a fade), the show it draws, the fade, the
+  frame statistics, and publishes
   `EngineStatus` once a frame (one reference swap of an immutable object): the only thing other
   threads (web page, map reloads, the show worker waiting for its show to play) read while the
   engine runs. `stats`, `encode_ms` and `music_ms` are for after `stop()`.
@@ -35,6 +39,7 @@ from ..audio.music_analysis import EVENTS
 from ..control.osc_out import OscOut
 from ..control.state import Control, ControlError
 from .engine_options import EngineOptions, latency_seconds, picture_offset
+from .crossfade import Crossfade
 from .engine_status import EncoderCounts, EngineStatus, frozen_copy
 from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot
@@ -52,6 +57,17 @@ CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
 SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
 JOIN_S = 5.0  # how long stop() waits for each thread
+
+
+class _Feed:
+    """A show the encoder thread feeds, with its own hop streams (each show has its own hops)."""
+
+    def __init__(self, rt: ShowRuntime, source_rate: int, channel: int | None) -> None:
+        self.rt = rt
+        self.hops = HopStream(source_rate, channel)
+        self.fine = HopStream(source_rate, channel)  # the music stream's own hops
+        self.hops.reset(rt.sample_rate, rt.hop)
+        self.fine.reset(rt.sample_rate, rt.music.hop)
 
 
 class LiveEngine:
@@ -86,21 +102,25 @@ class LiveEngine:
         # -- the show worker's: switches requested so far (under the lock), shows handed to the encoder
         self._switch_lock = threading.Lock()
         self._serial = 0
-        self._pending: LatestSlot[tuple[ShowRuntime, int]] = LatestSlot()
+        self._pending: LatestSlot[tuple[ShowRuntime, int, float]] = LatestSlot()  # (show, serial, fade s)
         # -- the encoder thread's
         self._enc_rt = runtime
+        self._enc_serial = 0
         self._enc_latency = latency_seconds(runtime, opts)
-        self._hops = HopStream(source.sample_rate, opts.channel)
-        self._fine = HopStream(source.sample_rate, opts.channel)  # the music stream's own hops
+        self._feed = _Feed(runtime, source.sample_rate, opts.channel)
+        self._out_feed: _Feed | None = None  # the outgoing show during a fade
         self._src_frames = 0  # source frames consumed, lost ones included
         self._onsets = [0] * len(EVENTS)
         self._counts = EncoderCounts()  # published: read by the renderer
-        self._installed: LatestSlot[tuple[ShowRuntime, int]] = LatestSlot()  # encoder -> renderer
+        # encoder -> renderer: (show, serial, fade s, fade from a still of the picture on screen)
+        self._installed: LatestSlot[tuple[ShowRuntime, int, float, bool]] = LatestSlot()
         self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop (read after stop)
         self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time, not waits (after stop)
         # -- the render thread's
         self._rt, self._rt_serial = runtime, 0
         self._latency = self._enc_latency
+        self._fade: Crossfade | None = None
+        self._fade_from: tuple[FramePipeline, float] | None = None  # the outgoing show's pipeline, latency
         self.pool = FramePool(w, h, opts.sink_queue)
         self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
         self.stats = RunStats()  # read after stop
@@ -132,9 +152,9 @@ class LiveEngine:
             rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=host_copy)
 
     # ---- control from other threads -----------------------------------------------------------
-    def switch_show(self, spec: str) -> str:
-        """Load, check and warm up `spec` beside the playing show, then swap it in between frames;
-        returns its name once it is drawn (or superseded).
+    def switch_show(self, spec: str, fade: float = 0.0) -> str:
+        """Load, check and warm up `spec` beside the playing show, then swap it in between frames
+        (or fade it in over `fade` seconds); returns its name once it is drawn alone (or superseded).
 
         Runs on the caller's thread (the control's show worker, never the OSC server's); a bad
         show raises ControlError and the playing one goes on."""
@@ -152,24 +172,24 @@ class LiveEngine:
         finally:
             self._switch_lock.release()
         log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
-        replaced = self._pending.put((rt, mine))
+        replaced = self._pending.put((rt, mine, fade))
         if replaced is not None:
             log.info("show '%s' was replaced by '%s' before it played", replaced[0].name, rt.name)
             replaced = None  # our last reference to it: freed before the trim
         name = rt.name
         del rt
-        self._release_old_show(mine)
+        self._release_old_show(mine, fade)
         return name
 
-    def _release_old_show(self, mine: int) -> None:
-        """Show worker: once the renderer draws switch `mine`, the old show has no references
-        left; give its memory back to the system. A newer switch (it trims after itself) or the
-        engine stopping ends the wait."""
-        end = time.monotonic() + SWAP_WAIT_S
-        while (self._status.show_serial < mine and self._serial == mine and not self._stop.is_set()
-               and time.monotonic() < end):
+    def _release_old_show(self, mine: int, fade: float = 0.0) -> None:
+        """Show worker: once the renderer draws switch `mine` alone (its fade over), the old show
+        has no references left; give its memory back to the system. A newer switch (it trims after
+        itself) or the engine stopping ends the wait."""
+        end = time.monotonic() + SWAP_WAIT_S + fade
+        while ((self._status.show_serial < mine or self._status.fading) and self._serial == mine
+               and not self._stop.is_set() and time.monotonic() < end):
             time.sleep(POLL_S * 5)
-        if self._status.show_serial == mine:
+        if self._status.show_serial == mine and not self._status.fading:
             give_back_freed_memory()
 
     # ---- threads ------------------------------------------------------------------------------
@@ -177,8 +197,7 @@ class LiveEngine:
         rt = self._enc_rt
         rt.reset()
         rt.new_clock(0.0, self.opts.interpolate, self.opts.seed)
-        self._hops.reset(rt.sample_rate, rt.hop)
-        self._fine.reset(rt.sample_rate, rt.music.hop)
+        self._feed = _Feed(rt, self.source.sample_rate, self.opts.channel)
         self.sinks.start()
         self.stats.started = time.monotonic()
         self.source.start(at=self.stats.started)
@@ -193,15 +212,31 @@ class LiveEngine:
                 return
             self.sinks.pump(PUMP_S)
 
-    def _install(self, rt: ShowRuntime, serial: int) -> None:
-        """Encoder thread: start the new show's clock where the audio is now, then hand it on."""
+    def _install(self, rt: ShowRuntime, serial: int, fade: float) -> None:
+        """Encoder thread: start the new show's clock where the audio is now, then hand it on. For
+        a fade the playing show is fed on beside it; during a fade, the next fades from a still."""
+        still = fade > 0 and self._out_feed is not None
+        self._out_feed = self._feed if fade > 0 and not still else None
         rt.reset()
         rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate, self.opts.seed)
-        self._hops.reset(rt.sample_rate, rt.hop)
-        self._fine.reset(rt.sample_rate, rt.music.hop)
-        self._enc_rt = rt
+        self._feed = _Feed(rt, self.source.sample_rate, self.opts.channel)
+        self._enc_rt, self._enc_serial = rt, serial
         self._enc_latency = latency_seconds(rt, self.opts)
-        self._installed.put((rt, serial))  # the renderer picks it up at its next frame
+        self._installed.put((rt, serial, fade, still))  # the renderer picks it up at its next frame
+
+    def _feed_outgoing(self, block: np.ndarray) -> None:
+        """Encoder thread, during a fade: the outgoing show hears the same audio (no OSC, no
+        counts: those are the incoming show's); fed no longer once the renderer's fade is over."""
+        st, out = self._status, self._out_feed
+        if st.show_serial >= self._enc_serial and not st.fading:
+            self._out_feed = None
+            return
+        out.fine.push(block)
+        while (mono := out.fine.next_hop()) is not None:
+            out.rt.encode_music_hop(mono)
+        out.hops.push(block)
+        while (mono := out.hops.next_hop()) is not None:
+            out.rt.encode_hop(mono)
 
     def _count(self, hops: int, music_hops: int, lost: int) -> None:
         """Encoder thread: publish its figures (an immutable object: no reader sees half an update)."""
@@ -210,7 +245,6 @@ class LiveEngine:
     def _encode_loop(self) -> None:
         ring = self.source.ring
         block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
-        hops, fine = self._hops, self._fine
         osc = self.osc_out
         lost_seen = lost_total = n_hops = n_music = 0
         next_check = 0.0
@@ -218,7 +252,7 @@ class LiveEngine:
             pending = self._pending.take()
             if pending is not None:
                 self._install(*pending)
-            rt = self._enc_rt
+            rt, hops, fine = self._enc_rt, self._feed.hops, self._feed.fine
             n = ring.read(block)
             if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
                 lost = ring.lost - lost_seen
@@ -226,8 +260,10 @@ class LiveEngine:
                 self._src_frames += lost
                 lost_total += lost
                 lost_show = int(lost * rt.sample_rate / self.source.sample_rate)
-                rt.clock.skip(lost_show // rt.hop)
-                rt.music_clock.skip(lost_show // rt.music.hop)
+                for fed in (self._feed, self._out_feed):
+                    if fed is not None:
+                        fed.rt.clock.skip(lost_show // fed.rt.hop)
+                        fed.rt.music_clock.skip(lost_show // fed.rt.music.hop)
                 self._count(n_hops, n_music, lost_total)
             now = time.monotonic()
             if now >= next_check:
@@ -265,6 +301,8 @@ class LiveEngine:
                 coarse = True
             if onsets or coarse:
                 self._count(n_hops, n_music, lost_total)
+            if self._out_feed is not None:
+                self._feed_outgoing(block[:n])
 
     def _finish_when_shown(self, rt: ShowRuntime) -> None:
         """A file without --loop ends once its last latent has been on screen."""
@@ -274,23 +312,48 @@ class LiveEngine:
     def _media_now(self) -> float:
         return self.source.media_time(time.monotonic())
 
-    def _take_show(self) -> None:
-        """Render thread: draw with the show the encoder installed last, if there is a new one."""
+    def _take_show(self, media: float) -> None:
+        """Render thread: draw with the show the encoder installed last, if there is a new one;
+        for a fade, keep drawing the playing one (or a still of the picture now) beside it."""
         installed = self._installed.take()
         if installed is None:
             return
-        rt, serial = installed
+        rt, serial, fade, still = installed
         if rt.latent_dim != self._rt.latent_dim:
             self.control.reset(rt.latent_dim)
-        self.pipeline.set_runtime(rt)
+        if fade > 0:
+            w, h = self.size
+            crossfade = Crossfade(w, h, fade, media, self.opts.fade_mode)
+            if still:  # a switch during a fade: from the picture as it is
+                crossfade.outgoing[...] = self._last_frame
+                self._fade_from = None
+            else:
+                self._fade_from = (self.pipeline, self._latency)
+            self._fade = crossfade
+            self.pipeline = FramePipeline(rt, self.control, self.opts.fps, self.opts.seed)
+        else:
+            self._fade = self._fade_from = None
+            self.pipeline.set_runtime(rt)
         self._rt, self._rt_serial = rt, serial
         self._latency = latency_seconds(rt, self.opts)
+
+    def _mix_outgoing(self, media: float, frame: np.ndarray) -> None:
+        """Render thread, during a fade: draw the outgoing show and mix; the fade ends at weight 1."""
+        fade = self._fade
+        w = fade.weight(media)
+        if self._fade_from is not None:
+            pipeline, latency = self._fade_from
+            pipeline.make(media - latency, fade.outgoing, media - self.fast_latency)
+        fade.mix(frame, w)
+        if w >= 1.0:
+            self._fade = self._fade_from = None  # the outgoing show's last reference here
 
     def _publish(self, j: int, latency_ms: float) -> EngineStatus:
         rt, p, s = self._rt, self.pipeline, self.stats
         return EngineStatus(j, rt.name, self._rt_serial, rt.latent_dim, rt.uses_clock, rt.uses_music, self._latency,
                             self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, self.decode_errors,
-                            frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self._counts)
+                            frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self._counts,
+                            self._fade is not None)
 
     def _render_loop(self) -> None:
         fps = self.opts.fps
@@ -317,10 +380,10 @@ class LiveEngine:
                 self.pipeline.applier.skip(behind)
                 j += behind
                 due = start + j * period
-            self._take_show()
-            rt = self._rt
             # Paced sources define media time by the grid itself: exactly what `render` computes.
             media = j / fps if paced else self.source.media_time(due)
+            self._take_show(media)
+            rt = self._rt
             prev, frame = self._last_frame, self.pool.next()
             try:
                 if not self.pipeline.make(media - self._latency, frame, media - self.fast_latency) \
@@ -328,6 +391,8 @@ class LiveEngine:
                     stats.late += 1  # (after a file's end, holding the last latent is expected)
                     if len(self.late_frames) < 1000:
                         self.late_frames.append(j)
+                if self._fade is not None:
+                    self._mix_outgoing(media, frame)
             except Exception as exc:  # torch at run time (out of memory, a device gone), or a bug: the frames go on
                 self.decode_errors += 1
                 if self.decode_errors in (1, 10, 100, 1000):

@@ -54,7 +54,7 @@ def test_the_whole_address_space_with_types_ranges_and_current_values(query):
     assert get(base, "/latentvj/bias/2?VALUE") == {"VALUE": [-1.5]}
     assert get(base, "/latentvj/freeze")["VALUE"] == [1]
     assert get(base, "/latentvj/permute")["TYPE"] == "iii"
-    assert get(base, "/latentvj/show")["TYPE"] == "s" and get(base, "/latentvj/reset")["ACCESS"] == 0
+    assert get(base, "/latentvj/show")["TYPE"] == "sf" and get(base, "/latentvj/reset")["ACCESS"] == 0
     info = get(base, "/?HOST_INFO")
     assert info["OSC_PORT"] == 9000 and info["OSC_TRANSPORT"] == "UDP" and info["EXTENSIONS"]["RANGE"]
     with pytest.raises(urllib.error.HTTPError, match="404"):

@@ -121,10 +121,10 @@ def test_a_switch_requested_while_another_is_installed_is_not_lost(features_show
     installing, next_requested, installed = threading.Event(), threading.Event(), []
     real_install = engine._install
 
-    def slow_install(rt, serial):
+    def slow_install(rt, serial, fade):
         installing.set()
         next_requested.wait(10)  # the next switch is handed over while this one is being installed
-        real_install(rt, serial)
+        real_install(rt, serial, fade)
         installed.append(rt.name)
 
     engine._install = slow_install
