@@ -109,6 +109,7 @@ def test_watch_and_play_from_the_page(daemon):
         expect(page.locator("#errors")).to_contain_text("without --midi", timeout=10000)
         page.locator("#learn").uncheck()
 
+        page.locator("#show-fade").fill("1")  # the switch fades over a second
         page.locator("#shows li", has_text="features").get_by_role("button").click()
         expect(page.locator("#show")).to_have_text("features", timeout=30000)
         # another latent size: PATH_CHANGED, and the page rebuilt its sliders from the new tree

@@ -216,7 +216,7 @@ function received({ address, args }) {
     list("presets", args, (name) => item(name, "load", () => loadPreset(name)));
   } else if (address === "/latentvj/info/shows") {
     list("shows", args, (spec) => {
-      const li = item(spec.split("/").pop(), "switch", () => send("/latentvj/show", [spec], "s"));
+      const li = item(spec.split("/").pop(), "switch", () => switchShow(spec));
       li.title = spec;
       li.classList.toggle("current", spec.split("/").pop() === $("show").textContent);
       return li;
@@ -234,12 +234,15 @@ function received({ address, args }) {
   }
 }
 
-// A preset loads at once, or morphs over the seconds beside the list (the daemon checks the range).
-function loadPreset(name) {
-  const seconds = Number($("preset-morph").value);
-  if (seconds > 0) send("/latentvj/preset/load", [name, seconds], "sf");
-  else send("/latentvj/preset/load", [name], "s");
+// A preset loads at once, or morphs over the seconds beside the list; a show cuts in, or fades in
+// over the seconds beside the show list (the daemon checks the ranges and says why it refuses).
+function withSeconds(address, name, id) {
+  const seconds = Number($(id).value);
+  if (seconds > 0) send(address, [name, seconds], "sf");
+  else send(address, [name], "s");
 }
+const loadPreset = (name) => withSeconds("/latentvj/preset/load", name, "preset-morph");
+const switchShow = (spec) => withSeconds("/latentvj/show", spec, "show-fade");
 
 function item(label, action, onClick) {
   const li = document.createElement("li");
