@@ -193,11 +193,15 @@ def show_storm(s: Settings) -> Result:
         req.close()
         tail, clean = _finish(d)
     loaded = [m.params[0] for m in replies if m.address == "/latentvj/show/loaded"]
-    errors = [m for m in replies if m.address == "/latentvj/error"]
+    errors = [m for m in replies if m.address == "/latentvj/error" and "superseded by" not in m.params[0]]
+    superseded = [m for m in replies if m.address == "/latentvj/error" and "superseded by" in m.params[0]]
+    answered = len(loaded) + len(errors) + len(superseded)
     want = "demo-b" if asked[-1] == str(other) else "demo"
-    ok = clean and ping.all_fast and bool(loaded) and loaded[-1] == want and len(errors) >= 2
+    ok = (clean and ping.all_fast and bool(loaded) and loaded[-1] == want and len(errors) >= 2
+          and answered == s.storm_n + 2)  # every request answered, a superseded one too
     return Result("show-switch storm", ok,
                   f"{s.storm_n} switches + a corrupt + a missing bundle: {len(loaded)} loaded, {len(errors)} refused, "
+                  f"{len(superseded)} superseded ({answered}/{s.storm_n + 2} answered), "
                   f"playing '{loaded[-1] if loaded else None}' (last valid asked: '{want}'); fps {fps:.2f} vs "
                   f"{base:.2f}; {ping.figures()}; {tail}")
 

@@ -39,7 +39,7 @@ class SlowWorker:
         self.error_address = error_address
         self.latest_wins = latest_wins
         self.depth = depth
-        self._jobs: collections.deque[_Job] = collections.deque(maxlen=depth if latest_wins else None)
+        self._jobs: collections.deque[_Job] = collections.deque()  # latest-wins: at most depth, the oldest answered and dropped
         self._seq = 0
         self._cond = threading.Condition()
         self._stopping = False
@@ -52,12 +52,17 @@ class SlowWorker:
 
     def submit(self, what: str, run: Callable[[], tuple | None], reply: Reply | None) -> None:
         """Queue a job; raises ControlError when a plain queue is full (latest-wins drops its oldest)."""
+        pushed_out = None
         with self._cond:
             if not self.latest_wins and len(self._jobs) >= self.depth:
                 raise ControlError(f"{what}: {len(self._jobs)} {self.name} jobs are already waiting; try again")
+            if len(self._jobs) == self.depth:
+                pushed_out = self._jobs.popleft()
             self._seq += 1
             self._jobs.append(_Job(self._seq, what, run, reply))
             self._cond.notify()
+        if pushed_out is not None:
+            self._superseded([pushed_out], what)
 
     def idle(self) -> bool:
         with self._cond:
@@ -88,13 +93,18 @@ class SlowWorker:
             finally:
                 with self._cond:
                     self._busy = False
-            if out is not None and job.reply is not None:
-                try:
-                    job.reply(out)
-                except OSError:
-                    pass  # the requester's network went away; the work is done all the same
-                except Exception as exc:  # a reply that cannot be sent must not end the worker either
-                    self._errors.report(exc, f"{self.name}: could not reply to {job.what}")
+            if out is not None:
+                self._answer(job, out)
+
+    def _answer(self, job: _Job, out: tuple) -> None:
+        if job.reply is None:
+            return
+        try:
+            job.reply(out)
+        except OSError:
+            pass  # the requester's network went away; the work is done all the same
+        except Exception as exc:  # a reply that cannot be sent must not end the worker either
+            self._errors.report(exc, f"{self.name}: could not reply to {job.what}")
 
     def _drop_older(self, done: _Job) -> None:
         """`done` succeeded: what was asked before it is superseded."""
@@ -103,7 +113,13 @@ class SlowWorker:
             for j in older:
                 self._jobs.remove(j)
         if older:
-            log.info("%s: %s superseded %s", self.name, done.what, ", ".join(j.what for j in older))
+            self._superseded(older, done.what)
+
+    def _superseded(self, jobs: list[_Job], by: str) -> None:
+        """Every request gets an answer: one overtaken by a newer one is told so, never left waiting."""
+        log.info("%s: %s superseded %s", self.name, by, ", ".join(j.what for j in jobs))
+        for j in jobs:
+            self._answer(j, (self.error_address, f"{j.what}: not done, superseded by {by}, asked for after it"))
 
     def stop(self, timeout: float = 2.0) -> None:
         with self._cond:

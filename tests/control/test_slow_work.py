@@ -54,6 +54,10 @@ def test_newest_request_wins_and_older_ones_are_dropped(shows):
     # the first may have started before the others came; the newest always runs, and last
     assert s.playing == "b" and s.loaded[-1] == "b" and len(s.loaded) <= 2
     assert replies[-1] == ("/loaded", "b")
+    # every request is answered once: loaded, or told that a newer one overtook it
+    assert len(replies) == 4
+    skipped = [r for r in replies if r[0] == "/error"]
+    assert len(skipped) == 4 - len(s.loaded) and all("superseded by" in r[1] for r in skipped)
 
 
 def test_a_failing_newest_request_falls_back_to_the_last_valid_one(shows):
@@ -97,3 +101,15 @@ def test_a_bug_in_a_job_replies_an_error_and_the_worker_goes_on():
         assert replies[1] == ("/ok",)
     finally:
         w.stop()
+
+
+def test_a_request_pushed_out_of_a_full_latest_wins_queue_is_answered(shows):
+    s, w = shows
+    w.depth = 2
+    replies = []
+    w.submit("first", s.job("a"), replies.append)  # may start at once and wait on the gate
+    for spec in ("b", "a", "b"):
+        w.submit(spec, s.job(spec), replies.append)
+    s.gate.set()
+    wait_idle(w)
+    assert len(replies) == 4 and replies[-1] == ("/loaded", "b")

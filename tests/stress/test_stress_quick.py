@@ -4,6 +4,7 @@ effect, broken bundles refused with one line, the right show playing after a sto
 
 Frame-rate ratios are printed by the suite, not asserted here: a test never asserts wall-clock
 figures (the full run, `python -m latentvj.stress`, is the benchmark)."""
+import re
 import shutil
 
 import pytest
@@ -42,6 +43,7 @@ def test_after_a_show_switch_storm_the_last_valid_show_plays(scenarios):
     print(r.line())
     _clean(r)
     assert "playing 'demo-b' (last valid asked: 'demo-b')" in r.figures and "2 refused" in r.figures, r.line()
+    assert re.search(r"\((\d+)/\1 answered\)", r.figures), r.line()  # superseded requests too
 
 
 def test_broken_bundles_are_refused_at_start_and_live(scenarios):
