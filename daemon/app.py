@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -199,12 +200,15 @@ class Daemon:
         return address
 
     def _learned(self, binding: Binding, address: str) -> None:
-        """On the MIDI library's thread, once a control has moved."""
-        self.midi.map.bindings.append(binding)
+        """On the MIDI library's thread, once a control has moved: into the file first, then a new
+        map swapped in whole (a reload reading the file meanwhile finds the binding there; the
+        running map is never changed in place)."""
         where = self.cfg.midi_map
         if where:
             with open(Path(where).expanduser(), "a") as f:
                 f.write("\n" + binding.toml())
+        running = self.midi.map
+        self.midi.map = replace(running, bindings=[*running.bindings, binding])
         log.info("MIDI learn: %s %d on channel %d plays %s; %s", binding.kind, binding.number, binding.channel,
                  address, f"added to {where}" if where else "add to a --midi-map:\n" + binding.toml())
 
