@@ -9,7 +9,12 @@ buffers are made once per fade, by the renderer when it takes the incoming show.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .frame_pipeline import FramePipeline
 
 FADE_MODES = ("linear", "srgb")
 _LEVELS = 4096  # the table back from linear light: fine enough that no two codes collapse
@@ -30,10 +35,15 @@ TO_LINEAR, FROM_LINEAR = _to_linear(), _from_linear()
 
 
 class Crossfade:
-    def __init__(self, width: int, height: int, seconds: float, start: float, mode: str = "linear") -> None:
+    """`pipeline` (with its stream offset `latency`) draws the outgoing show each frame; without
+    one, `outgoing` holds a still: the picture on screen when a switch came during another fade."""
+
+    def __init__(self, width: int, height: int, seconds: float, start: float, mode: str = "linear",
+                 pipeline: FramePipeline | None = None, latency: float = 0.0) -> None:
         if mode not in FADE_MODES:
             raise ValueError(f"fade mode {mode!r}: one of {', '.join(FADE_MODES)}")
         self.seconds, self.start, self.mode = seconds, start, mode
+        self.pipeline, self.latency = pipeline, latency
         self.outgoing = np.zeros((height, width, 4), dtype=np.uint8)  # the outgoing show's frame, (H, W, 4)
         self._a = np.zeros((height, width, 3), dtype=np.float32)
         self._b = np.zeros((height, width, 3), dtype=np.float32)
@@ -42,6 +52,15 @@ class Crossfade:
     def weight(self, media: float) -> float:
         """The incoming show's share at media time `media`: 0 at the start, 1 at the end."""
         return 1.0 if self.seconds <= 0 else min(1.0, max(0.0, (media - self.start) / self.seconds))
+
+    def draw(self, media: float, frame: np.ndarray, fast_latency: float) -> bool:
+        """Render thread: mix the outgoing picture at media time `media` into `frame` (the incoming
+        show's, drawn); True once the fade is over."""
+        w = self.weight(media)
+        if self.pipeline is not None:
+            self.pipeline.make(media - self.latency, self.outgoing, media - fast_latency)
+        self.mix(frame, w)
+        return w >= 1.0
 
     def mix(self, incoming: np.ndarray, w: float) -> None:
         """incoming: (H, W, 4) uint8, overwritten with (1 - w) outgoing + w incoming; alpha stays."""

@@ -34,7 +34,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..audio.hop_stream import HopStream
 from ..audio.music_analysis import EVENTS
 from ..control.osc_out import OscOut
 from ..control.state import Control, ControlError
@@ -43,6 +42,7 @@ from .crossfade import Crossfade
 from .engine_status import EncoderCounts, EngineStatus, frozen_copy
 from .frame_pipeline import FramePipeline
 from .latest_slot import LatestSlot
+from .show_feed import ShowFeed
 from .run_stats import STAT_CAPACITY, RunStats
 from ..show.bundle import ShowError
 from ..show.heap import give_back_freed_memory
@@ -57,17 +57,6 @@ CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
 SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
 JOIN_S = 5.0  # how long stop() waits for each thread
-
-
-class _Feed:
-    """A show the encoder thread feeds, with its own hop streams (each show has its own hops)."""
-
-    def __init__(self, rt: ShowRuntime, source_rate: int, channel: int | None) -> None:
-        self.rt = rt
-        self.hops = HopStream(source_rate, channel)
-        self.fine = HopStream(source_rate, channel)  # the music stream's own hops
-        self.hops.reset(rt.sample_rate, rt.hop)
-        self.fine.reset(rt.sample_rate, rt.music.hop)
 
 
 class LiveEngine:
@@ -107,8 +96,8 @@ class LiveEngine:
         self._enc_rt = runtime
         self._enc_serial = 0
         self._enc_latency = latency_seconds(runtime, opts)
-        self._feed = _Feed(runtime, source.sample_rate, opts.channel)
-        self._out_feed: _Feed | None = None  # the outgoing show during a fade
+        self._feed = ShowFeed(runtime, source.sample_rate, opts.channel)
+        self._out_feed: ShowFeed | None = None  # the outgoing show during a fade
         self._src_frames = 0  # source frames consumed, lost ones included
         self._onsets = [0] * len(EVENTS)
         self._counts = EncoderCounts()  # published: read by the renderer
@@ -119,8 +108,7 @@ class LiveEngine:
         # -- the render thread's
         self._rt, self._rt_serial = runtime, 0
         self._latency = self._enc_latency
-        self._fade: Crossfade | None = None
-        self._fade_from: tuple[FramePipeline, float] | None = None  # the outgoing show's pipeline, latency
+        self._fade: Crossfade | None = None  # a show fade under way: it draws and mixes the outgoing show
         self.pool = FramePool(w, h, opts.sink_queue)
         self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
         self.stats = RunStats()  # read after stop
@@ -197,7 +185,7 @@ class LiveEngine:
         rt = self._enc_rt
         rt.reset()
         rt.new_clock(0.0, self.opts.interpolate, self.opts.seed)
-        self._feed = _Feed(rt, self.source.sample_rate, self.opts.channel)
+        self._feed = ShowFeed(rt, self.source.sample_rate, self.opts.channel)
         self.sinks.start()
         self.stats.started = time.monotonic()
         self.source.start(at=self.stats.started)
@@ -219,7 +207,7 @@ class LiveEngine:
         self._out_feed = self._feed if fade > 0 and not still else None
         rt.reset()
         rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate, self.opts.seed)
-        self._feed = _Feed(rt, self.source.sample_rate, self.opts.channel)
+        self._feed = ShowFeed(rt, self.source.sample_rate, self.opts.channel)
         self._enc_rt, self._enc_serial = rt, serial
         self._enc_latency = latency_seconds(rt, self.opts)
         self._installed.put((rt, serial, fade, still))  # the renderer picks it up at its next frame
@@ -227,16 +215,11 @@ class LiveEngine:
     def _feed_outgoing(self, block: np.ndarray) -> None:
         """Encoder thread, during a fade: the outgoing show hears the same audio (no OSC, no
         counts: those are the incoming show's); fed no longer once the renderer's fade is over."""
-        st, out = self._status, self._out_feed
+        st = self._status
         if st.show_serial >= self._enc_serial and not st.fading:
             self._out_feed = None
-            return
-        out.fine.push(block)
-        while (mono := out.fine.next_hop()) is not None:
-            out.rt.encode_music_hop(mono)
-        out.hops.push(block)
-        while (mono := out.hops.next_hop()) is not None:
-            out.rt.encode_hop(mono)
+        else:
+            self._out_feed.feed(block)
 
     def _count(self, hops: int, music_hops: int, lost: int) -> None:
         """Encoder thread: publish its figures (an immutable object: no reader sees half an update)."""
@@ -252,18 +235,16 @@ class LiveEngine:
             pending = self._pending.take()
             if pending is not None:
                 self._install(*pending)
-            rt, hops, fine = self._enc_rt, self._feed.hops, self._feed.fine
+            rt, feed = self._enc_rt, self._feed
             n = ring.read(block)
             if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
                 lost = ring.lost - lost_seen
                 lost_seen = ring.lost
                 self._src_frames += lost
                 lost_total += lost
-                lost_show = int(lost * rt.sample_rate / self.source.sample_rate)
-                for fed in (self._feed, self._out_feed):
+                for fed in (feed, self._out_feed):
                     if fed is not None:
-                        fed.rt.clock.skip(lost_show // fed.rt.hop)
-                        fed.rt.music_clock.skip(lost_show // fed.rt.music.hop)
+                        fed.skip(lost)
                 self._count(n_hops, n_music, lost_total)
             now = time.monotonic()
             if now >= next_check:
@@ -277,12 +258,9 @@ class LiveEngine:
             self._src_frames += n
             if self.sinks.wants_audio:
                 self.sinks.audio(block[:n].copy())
-            fine.push(block[:n])
             onsets = False
-            while (mono := fine.next_hop()) is not None:  # the fast path first: it must not wait for RAVE
-                t = time.thread_time()
-                events = rt.encode_music_hop(mono)
-                self.music_ms[n_music % STAT_CAPACITY] = (time.thread_time() - t) * 1e3
+            for events, ms in feed.music_hops(block[:n]):  # the fast path first: it must not wait for RAVE
+                self.music_ms[n_music % STAT_CAPACITY] = ms
                 n_music += 1
                 if events:
                     onsets = True
@@ -291,12 +269,9 @@ class LiveEngine:
                         counts[k] += (events >> k) & 1
                     if osc is not None:
                         osc.events(events)
-            hops.push(block[:n])
             coarse = False
-            while (mono := hops.next_hop()) is not None:
-                t = time.perf_counter()
-                rt.encode_hop(mono)
-                self.encode_ms[n_hops % STAT_CAPACITY] = (time.perf_counter() - t) * 1e3
+            for ms in feed.latent_hops(block[:n]):
+                self.encode_ms[n_hops % STAT_CAPACITY] = ms
                 n_hops += 1
                 coarse = True
             if onsets or coarse:
@@ -323,30 +298,16 @@ class LiveEngine:
             self.control.reset(rt.latent_dim)
         if fade > 0:
             w, h = self.size
-            crossfade = Crossfade(w, h, fade, media, self.opts.fade_mode)
+            self._fade = Crossfade(w, h, fade, media, self.opts.fade_mode,
+                                   None if still else self.pipeline, self._latency)
             if still:  # a switch during a fade: from the picture as it is
-                crossfade.outgoing[...] = self._last_frame
-                self._fade_from = None
-            else:
-                self._fade_from = (self.pipeline, self._latency)
-            self._fade = crossfade
+                self._fade.outgoing[...] = self._last_frame
             self.pipeline = FramePipeline(rt, self.control, self.opts.fps, self.opts.seed)
         else:
-            self._fade = self._fade_from = None
+            self._fade = None
             self.pipeline.set_runtime(rt)
         self._rt, self._rt_serial = rt, serial
         self._latency = latency_seconds(rt, self.opts)
-
-    def _mix_outgoing(self, media: float, frame: np.ndarray) -> None:
-        """Render thread, during a fade: draw the outgoing show and mix; the fade ends at weight 1."""
-        fade = self._fade
-        w = fade.weight(media)
-        if self._fade_from is not None:
-            pipeline, latency = self._fade_from
-            pipeline.make(media - latency, fade.outgoing, media - self.fast_latency)
-        fade.mix(frame, w)
-        if w >= 1.0:
-            self._fade = self._fade_from = None  # the outgoing show's last reference here
 
     def _publish(self, j: int, latency_ms: float) -> EngineStatus:
         rt, p, s = self._rt, self.pipeline, self.stats
@@ -391,8 +352,8 @@ class LiveEngine:
                     stats.late += 1  # (after a file's end, holding the last latent is expected)
                     if len(self.late_frames) < 1000:
                         self.late_frames.append(j)
-                if self._fade is not None:
-                    self._mix_outgoing(media, frame)
+                if self._fade is not None and self._fade.draw(media, frame, self.fast_latency):
+                    self._fade = None  # over: the outgoing show's last reference here
             except Exception as exc:  # torch at run time (out of memory, a device gone), or a bug: the frames go on
                 self.decode_errors += 1
                 if self.decode_errors in (1, 10, 100, 1000):
