@@ -24,10 +24,12 @@ from .control.osc_out import OscOut
 from .control.osc_server import ControlDispatcher, ControlServer
 from .control.oscquery import Namespace
 from .control.state import Control, ControlError
-from .control.vocabulary import ControlHandlers
+from .control.vocabulary import ERROR_ADDRESS, REPLIES, ControlHandlers
 from .engine.live_engine import LiveEngine
 from .engine.engine_options import EngineOptions
 from .engine.thread_budget import ThreadBudget
+from .record.take_folder import TakeFolder, take_header
+from .record.take_format import RecordError
 from .show.bundle import BUILTIN_DIR
 from .show.device import pick_device
 from .show.runtime import RuntimeOptions, ShowRuntime
@@ -96,7 +98,9 @@ class Daemon:
                                  EngineOptions.from_config(cfg, max_frames), opts)
         self.handlers = ControlHandlers(self.control, self.engine.switch_show,
                                         self.reload_maps if cfg.osc_map or cfg.midi_map else None,
-                                        self.midi_learn if cfg.midi else None, cfg.show_fade_s)
+                                        self.midi_learn if cfg.midi else None, cfg.show_fade_s, self.record)
+        self.takes = TakeFolder(Path(cfg.record or cfg.record_dir).expanduser(), take_header(self.engine))
+        self.handlers.observer = self._note_message
         self.midi: MidiInput | None = None
         if cfg.midi:
             midi_map = load_midi_map(cfg.midi_map) if cfg.midi_map else MidiMap(None, [])
@@ -127,6 +131,10 @@ class Daemon:
         (frames, MIDI, the OSCQuery port), so a controller that waits for the pong finds it all."""
         cfg = self.cfg
         self.web = self._start_web()
+        if cfg.record:  # from the first block of audio on: a take that replays frame for frame
+            rec = self.takes.start(self.source, self._recording_failed)
+            self.engine.record(rec)
+            log.info("recording a take to %s", rec.folder)
         self.engine.start()
         if self.midi is not None:
             self.midi.start()
@@ -175,6 +183,10 @@ class Daemon:
         self.server.stop()
         self.handlers.stop()
         self.engine.stop()
+        rec = self.engine.record(None)
+        if rec is not None:
+            rec.close()
+            log.info("take %s: %d frames", rec.folder, rec.frames)
 
     # ---- control handlers (OSC / MIDI threads) -------------------------------------------------
     def reload_maps(self) -> str:
@@ -191,6 +203,37 @@ class Daemon:
         log.info("reloaded %d OSC map(s), %d routes; MIDI map: %s", len(new), sum(len(m.routes) for m in new),
                  f"{len(new_midi.bindings)} bindings" if new_midi else "none")
         return ", ".join([str(m.path) for m in new] + ([str(new_midi.path)] if new_midi else []))
+
+    def record(self, on: bool, reply=None) -> tuple:
+        """/latentvj/record 1|0 (a control worker): start a take in a new folder, or end the one
+        running (its last second of audio is written before the reply)."""
+        if on:
+            if self.engine.recording is not None:
+                return (REPLIES["/latentvj/record"], 1, str(self.engine.recording.folder))
+            try:
+                rec = self.takes.start(self.source, self._recording_failed)
+            except RecordError as exc:
+                raise ControlError(str(exc)) from exc
+            self.engine.record(rec)
+            log.info("recording a take to %s", rec.folder)
+            return (REPLIES["/latentvj/record"], 1, str(rec.folder))
+        old = self.engine.record(None)
+        if old is None:
+            return (REPLIES["/latentvj/record"], 0, "")
+        old.close()
+        log.info("take %s ended: %d frames", old.folder, old.frames)
+        return (REPLIES["/latentvj/record"], 0, str(old.folder))
+
+    def _recording_failed(self, why: str) -> None:
+        """The recorder's thread, once: its disk failed. The engine lets go of it; controllers hear."""
+        self.engine.record(None)
+        self.osc_out.notice(ERROR_ADDRESS, why)
+
+    def _note_message(self, address: str, args: tuple) -> None:
+        """Every control message applied goes into the take being recorded (for reading it back)."""
+        rec = self.engine.recording
+        if rec is not None:
+            rec.event("message", t=self.engine.media_now(), address=address, args=list(args))
 
     def midi_learn(self, address: str) -> str:
         """/latentvj/midi/learn: the next moved control plays `address` (and is added to the map file)."""

@@ -18,6 +18,7 @@ from .control.midi_input import MidiError, MidiInput, input_names, open_backend
 from .control.midi_map import MidiMap, load_midi_map
 from .control.state import Control, ControlError
 from .engine.engine_options import EngineOptions
+from .record.take_format import RecordError
 from .show.bundle import ShowError
 from .show.runtime import ShowRuntime
 from .signals import stop_on_signals
@@ -37,6 +38,14 @@ def cmd_run(args: argparse.Namespace, flags: dict) -> int:
 def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     from tqdm import tqdm
 
+    if args.replay is not None:
+        return _replay(args, flags)
+    if args.audio is None:
+        raise ConfigError("render: name the audio to render (or --replay TAKE)")
+    shows = flags.pop("show", ["demo"])
+    if len(shows) != 1:
+        raise ConfigError(f"--show {' '.join(shows)}: render plays one show (NAME=BUNDLE pairs are for --replay)")
+    flags["show"] = shows[0]
     from .engine.offline import render
 
     cfg = load_config(args.config, flags)
@@ -62,6 +71,51 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     print(f"rendered {result.frames} frames ({result.media_seconds:.1f} s of audio) to {out} in {result.seconds:.1f} s: "
           f"{result.realtime_factor:.1f}x real time, {result.frames / result.seconds:.1f} fps; "
           f"picture {result.latency * 1e3:.1f} ms behind the sound, as live (the muxed audio is delayed to match)")
+    return 0
+
+
+def _replay(args: argparse.Namespace, flags: dict) -> int:
+    """render --replay TAKE: the recorded set, at its own size and rate or larger (engine/replay.py)."""
+    from tqdm import tqdm
+
+    from .engine.replay import replay
+    from .record.take import Take
+
+    if args.audio is not None:
+        raise ConfigError(f"render --replay plays the take's own audio; drop {args.audio}")
+    overrides = {}
+    for item in flags.pop("show", []):
+        name, sep, bundle = item.partition("=")
+        if not sep or not name or not bundle:
+            raise ConfigError(f"--show {item}: with --replay, NAME=BUNDLE (a show the take plays, and the bundle "
+                              "to play it with)")
+        overrides[name] = bundle
+    ignored = sorted(set(flags) & {"seed", "channel", "latency_margin_ms", "features_latency_ms", "interpolation",
+                                    "stochastic"})
+    if ignored:
+        raise ConfigError(f"--{ignored[0].replace('_', '-')}: a replay uses the take's own setting")
+    take = Take.open(args.replay)
+    cfg = load_config(args.config, flags)
+    budget = spend_threads(cfg)
+    out = str(args.output)
+    sink = make_sink(out if out.startswith(("png:", "file:")) else f"file:{out}", budget.h264)
+    bar = tqdm(total=None, unit="frame", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    result = replay(take, runtime_options(cfg), [sink], fps=flags.get("fps"), overrides=overrides, progress=progress)
+    bar.close()
+    print(f"replayed {result.frames} frames ({result.media_seconds:.1f} s) of {take.folder} to {out} in "
+          f"{result.seconds:.1f} s: {result.realtime_factor:.1f}x real time")
+    return 0
+
+
+def cmd_record(args: argparse.Namespace, flags: dict) -> int:
+    from .record.take import Take
+
+    print(Take.open(args.take).info())
     return 0
 
 
@@ -167,10 +221,15 @@ def cmd_bench(args: argparse.Namespace, flags: dict) -> int:
 
 
 # ---- parser ----------------------------------------------------------------------------------
-def _engine_flags(p: argparse.ArgumentParser) -> None:
+def _engine_flags(p: argparse.ArgumentParser, replay: bool = False) -> None:
     S = argparse.SUPPRESS
     p.add_argument("--config", default=None, help="a TOML file of settings; flags win over it")
-    p.add_argument("--show", default=S, help="a show bundle folder or zip, or 'demo' (default)")
+    if replay:
+        p.add_argument("--show", action="append", default=S,
+                       help="a show bundle folder or zip, or 'demo' (default); with --replay, NAME=BUNDLE "
+                            "(repeatable): play the take's show NAME with this bundle (a larger decoder, say)")
+    else:
+        p.add_argument("--show", default=S, help="a show bundle folder or zip, or 'demo' (default)")
     p.add_argument("--fps", type=float, default=S, help="frames per second (default 30)")
     p.add_argument("--device", default=S, choices=["auto", "cpu", "cuda", "mps"], help="default auto")
     p.add_argument("--size", default=S, help="output WxH (default: the decoder's own size)")
@@ -252,15 +311,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                      help="do not send /latentvj/onset/beat|kick|snare|hat")
     run.add_argument("--preset-dir", default=S, help="folder of control presets")
     run.add_argument("--duration", type=float, default=S, help="stop after this many seconds")
+    run.add_argument("--record", default=S, metavar="DIR",
+                     help="record the set from the start as a take in a new folder in DIR (/latentvj/record 0|1 "
+                          "stops and starts takes; `latentvj render --replay` plays one again)")
+    run.add_argument("--record-dir", default=S, help="where /latentvj/record 1 puts takes without --record "
+                     "(default ~/.local/share/latentvj/takes)")
     run.set_defaults(func=cmd_run)
 
-    ren = sub.add_parser("render", help="render audio to a video, as fast as possible")
-    ren.add_argument("audio", type=Path)
+    ren = sub.add_parser("render", help="render audio (or a recorded take: --replay) to a video, as fast as possible")
+    ren.add_argument("audio", type=Path, nargs="?")
+    ren.add_argument("--replay", type=Path, metavar="TAKE",
+                     help="a take recorded by `run --record` or /latentvj/record: its audio, controls and shows "
+                          "again (--size WxH larger, --fps another rate)")
     ren.add_argument("-o", "--output", required=True, help="OUT.mp4, or png:DIR")
     ren.add_argument("-q", "--quiet", action="store_true")
     ren.add_argument("--batch", type=int, default=8,
                      help="frames per decoder call (default 8); 1: the live path's calls exactly, bit for bit")
-    _engine_flags(ren)
+    _engine_flags(ren, replay=True)
     ren.set_defaults(func=cmd_render)
 
     show = sub.add_parser("show", help="create or inspect a show bundle")
@@ -314,6 +381,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     learn.add_argument("--timeout", type=float, default=60.0)
     learn.set_defaults(func=cmd_midi)
 
+    record = sub.add_parser("record", help="inspect a recorded take")
+    rsub = record.add_subparsers(dest="record_cmd", required=True)
+    rinfo = rsub.add_parser("info", help="its length, shows, events by kind, and whether it ended cleanly")
+    rinfo.add_argument("take", type=Path)
+    rinfo.set_defaults(func=cmd_record)
+
     bench = sub.add_parser("bench", help="measure fps, frame times and audio->frame latency")
     _engine_flags(bench)
     bench.add_argument("--seconds", type=float, default=10.0)
@@ -326,7 +399,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def _flags(args: argparse.Namespace) -> dict:
     skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "batch", "seconds", "show_cmd",
             "encoder", "decoder", "out", "calibrate", "name", "context", "bundle", "midi_cmd", "address",
-            "timeout"}
+            "timeout", "replay", "record_cmd", "take"}
     flags = {k: v for k, v in vars(args).items() if k not in skip}
     if args.cmd == "show" and "fps" in flags:
         del flags["fps"]
@@ -339,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         return args.func(args, _flags(args))
-    except (ShowError, AudioInputError, SinkError, ConfigError) as exc:
+    except (ShowError, AudioInputError, SinkError, ConfigError, RecordError) as exc:
         print(f"latentvj {args.cmd}: error: {exc}", file=sys.stderr)
         return 2
 

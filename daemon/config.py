@@ -22,6 +22,11 @@ class ConfigError(ValueError):
     """A setting or command line that cannot work; the message says which and why."""
 
 
+def default_record_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "latentvj" / "takes")
+
+
 def default_preset_dir() -> str:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return str(Path(base) / "latentvj" / "presets")
@@ -67,6 +72,8 @@ class RunConfig:
     switch_interval_ms: float = 5.0  # the GIL's switch interval (Python's default)
     h264_threads: int = 0  # libx264's threads per file sink; 0: one up to 512x512 frames, libx264's choice above
     h264_preset: str = "veryfast"
+    record: str | None = None  # record a take from the start into this folder of takes (--record DIR)
+    record_dir: str = field(default_factory=default_record_dir)  # where /latentvj/record 1 puts takes otherwise
     show_fade_s: float = 0.0  # the fade of a /latentvj/show without a time (0: a cut)
     fade_mode: str = "linear"  # show crossfades mix in linear light, or "srgb"
     sink_queue: int = 8

@@ -224,3 +224,21 @@ def fake_spout(monkeypatch, on_platform):
         monkeypatch.setitem(sys.modules, name, None)
     on_platform("win32")
     return spoutgl_fake.install()
+
+
+@pytest.fixture(scope="session")
+def live_take(tmp_path_factory, features_show, track_wav):
+    """A set recorded live (record/live_take.py): fader moves, a preset morph, a show crossfade."""
+    from record.live_take import record_live
+
+    return record_live(tmp_path_factory.mktemp("live"), features_show, track_wav)
+
+
+@pytest.fixture
+def take_copy(live_take, tmp_path) -> Path:
+    """A copy of the live take, for a test to damage."""
+    import shutil
+
+    out = tmp_path / "take"
+    shutil.copytree(live_take.folder, out)
+    return out

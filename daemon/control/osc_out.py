@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 import numpy as np
 
@@ -67,6 +68,8 @@ class OscOut:
         # [sent, failed] per sending thread: each list written by one thread only
         self._render_counts = [0, 0]  # publish(): the render thread
         self._onset_counts = [0, 0]  # events(): the encoder thread
+        self._notice_counts = [0, 0]  # notice(): whichever thread has news (a recording that stopped)
+        self._notice_lock = threading.Lock()
 
     def set_maps(self, maps: list) -> None:
         """osc_map.OscMap list; swapped whole, so the render thread sees the old or the new set."""
@@ -74,11 +77,11 @@ class OscOut:
 
     @property
     def sent(self) -> int:
-        return self._render_counts[0] + self._onset_counts[0]
+        return self._render_counts[0] + self._onset_counts[0] + self._notice_counts[0]
 
     @property
     def send_errors(self) -> int:
-        return self._render_counts[1] + self._onset_counts[1]
+        return self._render_counts[1] + self._onset_counts[1] + self._notice_counts[1]
 
     def _send(self, dgram: bytes, counts: list[int] | None = None) -> None:
         for target in self.targets:
@@ -93,6 +96,12 @@ class OscOut:
             counts[1] += 1
             if counts[1] in (1, 100, 10000):
                 log.warning("OSC out to %s:%d failed (%s); %d failures so far", *target, exc, counts[1])
+
+    def notice(self, address: str, *args) -> None:
+        """Any thread, rarely: one message to every target (news nobody asked for, such as a
+        recording that stopped on a full disk)."""
+        with self._notice_lock:
+            self._send(encode(address, args), self._notice_counts)
 
     def events(self, bits: int) -> None:
         """Encoder thread: one `/latentvj/onset/<event>` per bit of music_analysis.EVENTS set."""

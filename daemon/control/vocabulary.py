@@ -51,6 +51,9 @@ ADDRESSES: list[Address] = [
             reply=f"{PREFIX}/preset/loaded"),
     Address("/latentvj/show", "s[f]", "switch to another show bundle; frames go on while it loads, a bad bundle is "
             "refused; with seconds, fade to it over that time", "show", reply=f"{PREFIX}/show/loaded"),
+    Address("/latentvj/record", "i", "1 starts recording a take (audio, controls, shows) into the --record folder, "
+            "0 ends it; `latentvj render --replay TAKE` renders it again", "record", (0, 1),
+            reply=f"{PREFIX}/record/state"),
     Address("/latentvj/map/reload", "", "re-read the --osc-map and --midi-map files; a bad file is refused and the "
             "running maps stay", "map_reload", reply=f"{PREFIX}/map/reloaded"),
     Address("/latentvj/midi/learn", "s", "bind the next moved MIDI control to this address (needs --midi)",
@@ -96,7 +99,8 @@ class ControlHandlers:
 
     def __init__(self, control: Control, switch_show: Callable[..., str | None],
                  reload_maps: Callable[[], str] | None = None,
-                 midi_learn: Callable[[str], str] | None = None, default_fade: float = 0.0) -> None:
+                 midi_learn: Callable[[str], str] | None = None, default_fade: float = 0.0,
+                 record: Callable[[bool, Reply | None], tuple] | None = None) -> None:
         """switch_show(spec) cuts to a show, switch_show(spec, seconds) fades to it; default_fade:
         the fade of a /latentvj/show without a time (the rig's show_fade_s)."""
         self.control = control
@@ -104,16 +108,19 @@ class ControlHandlers:
         self.default_fade = seconds_of("show_fade_s", default_fade)
         self.reload_maps = reload_maps
         self.midi_learn = midi_learn
+        self.record = record  # record(on, reply) -> the reply; it touches the disk: on a worker
+        self.observer: Callable[[str, tuple], None] | None = None  # sees every message applied (a recording)
         self.shows = SlowWorker("show", latest_wins=True, error_address=ERROR_ADDRESS)
         self.presets = SlowWorker("preset", latest_wins=False, error_address=ERROR_ADDRESS)
         self.maps = SlowWorker("map", latest_wins=True, error_address=ERROR_ADDRESS)
+        self.takes = SlowWorker("record", latest_wins=False, error_address=ERROR_ADDRESS)
 
     def idle(self) -> bool:
         """No slow job waiting or running (tests and tools wait on this)."""
-        return all(w.idle() for w in (self.shows, self.presets, self.maps))
+        return all(w.idle() for w in (self.shows, self.presets, self.maps, self.takes))
 
     def stop(self) -> None:
-        for w in (self.shows, self.presets, self.maps):
+        for w in (self.shows, self.presets, self.maps, self.takes):
             w.stop()
 
     @staticmethod
@@ -155,7 +162,11 @@ class ControlHandlers:
         entry = BY_PATH.get(pattern_of(address))
         if entry is None or not address.startswith(PREFIX + "/"):
             raise ControlError(f"{address}: unknown address (see the README's OSC table)")
-        return getattr(self, "on_" + entry.handler)(address, self._args(address, args, entry.types), reply)
+        args = self._args(address, args, entry.types)
+        out = getattr(self, "on_" + entry.handler)(address, args, reply)
+        if self.observer is not None and entry.handler != "ping":
+            self.observer(address, args)
+        return out
 
     # ---- one per row of ADDRESSES: (address, checked args, reply) -> an immediate reply or None --------
     def on_scale(self, address: str, args: tuple, reply: Reply | None) -> None:
@@ -203,6 +214,14 @@ class ControlHandlers:
             return self.switch_show(spec, fade) if fade > 0 else self.switch_show(spec)
 
         self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], switch() or spec), reply)
+
+    def on_record(self, address: str, args: tuple, reply: Reply | None) -> None:
+        if self.record is None:
+            raise ControlError(f"{address}: this daemon cannot record")
+        if args[0] not in (0, 1):
+            raise ControlError(f"{address}: expected 1 (start) or 0 (stop), got {args[0]!r}")
+        on, record = bool(args[0]), self.record
+        self.takes.submit("record " + ("start" if on else "stop"), lambda: record(on, reply), reply)
 
     def on_map_reload(self, address: str, args: tuple, reply: Reply | None) -> None:
         if self.reload_maps is None:

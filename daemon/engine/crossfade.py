@@ -53,12 +53,12 @@ class Crossfade:
         """The incoming show's share at media time `media`: 0 at the start, 1 at the end."""
         return 1.0 if self.seconds <= 0 else min(1.0, max(0.0, (media - self.start) / self.seconds))
 
-    def draw(self, media: float, frame: np.ndarray, fast_latency: float) -> bool:
+    def draw(self, media: float, frame: np.ndarray, fast_latency: float, upto: tuple[int, int] | None = None) -> bool:
         """Render thread: mix the outgoing picture at media time `media` into `frame` (the incoming
-        show's, drawn); True once the fade is over."""
+        show's, drawn); True once the fade is over. `upto`: the outgoing clocks' recorded latents."""
         w = self.weight(media)
         if self.pipeline is not None:
-            self.pipeline.make(media - self.latency, self.outgoing, media - fast_latency)
+            self.pipeline.make(media - self.latency, self.outgoing, media - fast_latency, upto)
         self.mix(frame, w)
         return w >= 1.0
 

@@ -42,10 +42,11 @@ class FramePipeline:
         self.music = self._music_row[: rt.music.dim]  # the music row at the frame's music time
         self._shot = self._music_row[rt.music.dim :]
 
-    def make(self, t_media: float, out: np.ndarray, t_music: float | None = None) -> bool:
+    def make(self, t_media: float, out: np.ndarray, t_music: float | None = None,
+             upto: tuple[int, int] | None = None) -> bool:
         """Render media time t_media into out (H, W, 4), reading the music stream at t_music
         (its own, shorter offset; None: at t_media); False when a stream the picture reads was late."""
-        fresh = self.prepare(t_media, t_music)
+        fresh = self.prepare(t_media, t_music, upto)
         t = time.perf_counter()
         self.runtime.decoder.decode(self.window, out)
         self.decode_ms = (time.perf_counter() - t) * 1e3
@@ -56,13 +57,21 @@ class FramePipeline:
         """What the decoder reads for the newest frame: (context, latent_dim), newest last."""
         return self._latents.read()
 
-    def prepare(self, t_media: float, t_music: float | None = None) -> bool:
-        """Everything of `make` but the decoder: the newest frame's `window`. Render batches the
-        decoder over several prepared frames."""
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(encoder clock, music clock) latents the last frame could read: with its media time,
+        all a replay needs to give the same frame."""
         rt = self.runtime
-        fresh = rt.clock.sample(t_media, self._row) or not rt.uses_clock
+        return rt.clock.last_count, rt.music_clock.last_count
+
+    def prepare(self, t_media: float, t_music: float | None = None, upto: tuple[int, int] | None = None) -> bool:
+        """Everything of `make` but the decoder: the newest frame's `window`. Render batches the
+        decoder over several prepared frames. `upto`: read each clock as if it held only that
+        many latents (a replay's recorded `counts`)."""
+        rt = self.runtime
+        fresh = rt.clock.sample(t_media, self._row, upto and upto[0]) or not rt.uses_clock
         t_music = t_media if t_music is None else t_music
-        music_fresh = rt.music_clock.sample(t_music, self._music_row)
+        music_fresh = rt.music_clock.sample(t_music, self._music_row, upto and upto[1])
         fresh = fresh and (music_fresh or not rt.uses_music)
         rt.condition(self._row, self.music, self._cond.advance())
         rt.to_decoder_latent(self._cond.read(), self._zin, self._shot, t_music)

@@ -30,6 +30,7 @@ class LatentClock:
         self._rest = np.zeros(dim + n_features, dtype=np.float32) if rest is None else rest.astype(np.float32)
         self._lock = threading.Lock()
         self.last_stamp = t0  # media time the newest audio in the last sample() ends at (measured latency)
+        self.last_count = 0  # latents the last sample() could read: what a recording keeps per frame
 
     @property
     def count(self) -> int:
@@ -58,15 +59,17 @@ class LatentClock:
                 self._rows[(self._count + k) % self._cap] = last
             self._count += n
 
-    def sample(self, t: float, out: np.ndarray) -> bool:
+    def sample(self, t: float, out: np.ndarray, upto: int | None = None) -> bool:
         """Write [z | features] at media time t into out (dim + n_features,); False if late.
 
         Before the first latent the output is the rest state (the show's mean latent, and the
-        features of silence).
+        features of silence). `upto`: read as if only that many latents had arrived (a replay
+        gives each frame exactly what the live clock held then, late frames included).
         """
         x = (t - self.t0) / self.period - 1.0  # fractional latent index at time t
         with self._lock:
-            count = self._count
+            count = self._count if upto is None else min(upto, self._count)
+            self.last_count = count
             if count == 0 or x < 0.0:  # before the first row's stamp: the rest state, whatever has arrived
                 out[:] = self._rest  # (so a live clock that already has rows reads as render's, which has none)
                 self.last_stamp = self.t0
@@ -76,7 +79,7 @@ class LatentClock:
                 out[:] = self._rows[(count - 1) % self._cap]
                 self.last_stamp = self.stamp(count - 1)
                 return x <= count - 1 if self.interpolate else x < count
-            oldest = max(0, count - self._cap + 1)
+            oldest = max(0, self._count - self._cap + 1)  # rows older are overwritten
             if n0 < oldest:
                 out[:] = self._rows[oldest % self._cap]
                 self.last_stamp = self.stamp(oldest)

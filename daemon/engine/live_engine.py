@@ -35,12 +35,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..audio.music_analysis import EVENTS
+from ..audio.pcm24 import to_pcm24
 from ..control.osc_out import OscOut
 from ..control.state import Control, ControlError
 from .engine_options import EngineOptions, latency_seconds, picture_offset
-from .crossfade import Crossfade
 from .engine_status import EncoderCounts, EngineStatus, frozen_copy
-from .frame_pipeline import FramePipeline
+from .frame_maker import FrameMaker
 from .latest_slot import LatestSlot
 from .show_feed import ShowFeed
 from .run_stats import STAT_CAPACITY, RunStats
@@ -49,6 +49,7 @@ from ..show.heap import give_back_freed_memory
 from ..show.runtime import RuntimeOptions, ShowRuntime
 from ..sinks import FramePool, Sink, SinkSet, StreamInfo
 from ..sinks.sink_set import route_device_frames
+from ..record.recorder import Recorder, show_fields
 
 log = logging.getLogger("latentvj.engine")
 
@@ -106,15 +107,13 @@ class LiveEngine:
         self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop (read after stop)
         self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time, not waits (after stop)
         # -- the render thread's
-        self._rt, self._rt_serial = runtime, 0
-        self._latency = self._enc_latency
-        self._fade: Crossfade | None = None  # a show fade under way: it draws and mixes the outgoing show
         self.pool = FramePool(w, h, opts.sink_queue)
-        self.pipeline = FramePipeline(runtime, control, opts.fps, opts.seed)
+        self.maker = FrameMaker(runtime, control, opts, self.size, self.pool.next())  # the show drawn, the fade
         self.stats = RunStats()  # read after stop
-        self.decode_errors = 0
         self.late_frames: list[int] = []  # the first 1000 frames that held a late latent
-        self._last_frame = self.pool.next()
+        # -- a recording (record/recorder.py), set and cleared by `record` on a control thread; each
+        # engine thread notices a new one at its next block or frame and tells it where it stands
+        self._recorder: Recorder | None = None
         self._status = self._publish(-1, math.nan)
         self._threads = [
             threading.Thread(target=self._encode_loop, name="encoder", daemon=True),
@@ -180,6 +179,22 @@ class LiveEngine:
         if self._status.show_serial == mine and not self._status.fading:
             give_back_freed_memory()
 
+    @property
+    def recording(self) -> Recorder | None:
+        """The take being recorded, if any."""
+        return self._recorder
+
+    def media_now(self) -> float:
+        """The input's media time now (any thread): when a control message came, for a take."""
+        return self._media_now()
+
+    def record(self, recorder: Recorder | None) -> Recorder | None:
+        """Start a take (or end it with None); returns the one it replaces, for the caller to close:
+        the engine's threads move to the new one at their next block or frame, and a call they
+        make on the old one after it is closed is ignored."""
+        old, self._recorder = self._recorder, recorder
+        return old
+
     # ---- threads ------------------------------------------------------------------------------
     def start(self) -> None:
         rt = self._enc_rt
@@ -200,13 +215,16 @@ class LiveEngine:
                 return
             self.sinks.pump(PUMP_S)
 
-    def _install(self, rt: ShowRuntime, serial: int, fade: float) -> None:
+    def _install(self, rt: ShowRuntime, serial: int, fade: float, rec: Recorder | None) -> None:
         """Encoder thread: start the new show's clock where the audio is now, then hand it on. For
         a fade the playing show is fed on beside it; during a fade, the next fades from a still."""
         still = fade > 0 and self._out_feed is not None
         self._out_feed = self._feed if fade > 0 and not still else None
         rt.reset()
-        rt.new_clock(self._src_frames / self.source.sample_rate, self.opts.interpolate, self.opts.seed)
+        t0 = self._src_frames / self.source.sample_rate
+        rt.new_clock(t0, self.opts.interpolate, self.opts.seed)
+        if rec is not None:
+            rec.event("install", at=rec.samples, t0=t0, serial=serial, fade=fade, still=still, **show_fields(rt))
         self._feed = ShowFeed(rt, self.source.sample_rate, self.opts.channel)
         self._enc_rt, self._enc_serial = rt, serial
         self._enc_latency = latency_seconds(rt, self.opts)
@@ -231,10 +249,17 @@ class LiveEngine:
         osc = self.osc_out
         lost_seen = lost_total = n_hops = n_music = 0
         next_check = 0.0
+        rec_seen: Recorder | None = None
         while not self._stop.is_set():
+            rec = self._recorder
+            if rec is not rec_seen:
+                rec_seen = rec
+                if rec is not None:  # a take starts here: the show as the audio reaches it
+                    rec.event("start", at=0, t0=self._src_frames / self.source.sample_rate,
+                              serial=self._enc_serial, **show_fields(self._enc_rt))
             pending = self._pending.take()
             if pending is not None:
-                self._install(*pending)
+                self._install(*pending, rec)
             rt, feed = self._enc_rt, self._feed
             n = ring.read(block)
             if ring.lost != lost_seen:  # we fell a whole ring behind: keep the stamps aligned
@@ -245,6 +270,8 @@ class LiveEngine:
                 for fed in (feed, self._out_feed):
                     if fed is not None:
                         fed.skip(lost)
+                if rec is not None:
+                    rec.event("lost", at=rec.samples, frames=lost)
                 self._count(n_hops, n_music, lost_total)
             now = time.monotonic()
             if now >= next_check:
@@ -256,6 +283,9 @@ class LiveEngine:
                 time.sleep(POLL_S)
                 continue
             self._src_frames += n
+            to_pcm24(block[:n])  # what a recording keeps exactly (pcm24.py)
+            if rec is not None:
+                rec.audio(block[:n])
             if self.sinks.wants_audio:
                 self.sinks.audio(block[:n].copy())
             onsets = False
@@ -287,41 +317,32 @@ class LiveEngine:
     def _media_now(self) -> float:
         return self.source.media_time(time.monotonic())
 
-    def _take_show(self, media: float) -> None:
+    def _take_show(self, j: int, media: float, rec: Recorder | None) -> None:
         """Render thread: draw with the show the encoder installed last, if there is a new one;
         for a fade, keep drawing the playing one (or a still of the picture now) beside it."""
         installed = self._installed.take()
         if installed is None:
             return
         rt, serial, fade, still = installed
-        if rt.latent_dim != self._rt.latent_dim:
-            self.control.reset(rt.latent_dim)
-        if fade > 0:
-            w, h = self.size
-            self._fade = Crossfade(w, h, fade, media, self.opts.fade_mode,
-                                   None if still else self.pipeline, self._latency)
-            if still:  # a switch during a fade: from the picture as it is
-                self._fade.outgoing[...] = self._last_frame
-            self.pipeline = FramePipeline(rt, self.control, self.opts.fps, self.opts.seed)
-        else:
-            self._fade = None
-            self.pipeline.set_runtime(rt)
-        self._rt, self._rt_serial = rt, serial
-        self._latency = latency_seconds(rt, self.opts)
+        self.maker.take_show(rt, serial, fade, still, media)
+        if rec is not None:
+            rec.event("take", frame=j, t=media, serial=serial, fade=fade, still=still)
 
     def _publish(self, j: int, latency_ms: float) -> EngineStatus:
-        rt, p, s = self._rt, self.pipeline, self.stats
-        return EngineStatus(j, rt.name, self._rt_serial, rt.latent_dim, rt.uses_clock, rt.uses_music, self._latency,
-                            self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, self.decode_errors,
+        m, s = self.maker, self.stats
+        rt, p = m.rt, m.pipeline
+        return EngineStatus(j, rt.name, m.serial, rt.latent_dim, rt.uses_clock, rt.uses_music, m.latency,
+                            self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, m.decode_errors,
                             frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self._counts,
-                            self._fade is not None)
+                            m.fade is not None)
 
     def _render_loop(self) -> None:
         fps = self.opts.fps
         period = 1.0 / fps
         start = self.stats.started
         paced = self.source.paced
-        stats = self.stats
+        stats, maker = self.stats, self.maker
+        rec_seen: Recorder | None = None
         j = 0
         last = self.opts.max_frames
         while not self._stop.is_set():
@@ -338,43 +359,38 @@ class LiveEngine:
                 if last is not None:
                     behind = min(behind, last - j - 1)
                 stats.dropped += behind
-                self.pipeline.applier.skip(behind)
+                maker.skip(behind)
                 j += behind
                 due = start + j * period
             # Paced sources define media time by the grid itself: exactly what `render` computes.
             media = j / fps if paced else self.source.media_time(due)
-            self._take_show(media)
-            rt = self._rt
-            prev, frame = self._last_frame, self.pool.next()
-            try:
-                if not self.pipeline.make(media - self._latency, frame, media - self.fast_latency) \
-                        and not self.source.finished:
-                    stats.late += 1  # (after a file's end, holding the last latent is expected)
-                    if len(self.late_frames) < 1000:
-                        self.late_frames.append(j)
-                if self._fade is not None and self._fade.draw(media, frame, self.fast_latency):
-                    self._fade = None  # over: the outgoing show's last reference here
-            except Exception as exc:  # torch at run time (out of memory, a device gone), or a bug: the frames go on
-                self.decode_errors += 1
-                if self.decode_errors in (1, 10, 100, 1000):
-                    log.error("frame %d failed (%s: %s); repeating the last frame (%d failures)",
-                              j, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", self.decode_errors)
-                frame[...] = prev
-            self._last_frame = frame
+            rec = self._recorder
+            self._take_show(j, media, rec)
+            rt = maker.rt
+            frame = self.pool.next()
+            if not maker.draw(j, media, frame) and not self.source.finished:
+                stats.late += 1  # (after a file's end, holding the last latent is expected)
+                if len(self.late_frames) < 1000:
+                    self.late_frames.append(j)
+            if rec is not None:
+                if maker.latched is not None or rec is not rec_seen:  # a new take starts with the values
+                    rec.state(j, media, maker.latch.snapshot())
+                rec.frame(j, media, *maker.counts())
+            rec_seen = rec
             self.sinks.frame(frame, j, rt.decoder.device_frame)
             done = time.monotonic()
             # measured latency: from when the newest audio each clock gave this frame was captured, to now
             age = done - due + media + self.source.input_latency
             clock_ms, music_ms = (age - rt.clock.last_stamp) * 1e3, (age - rt.music_clock.last_stamp) * 1e3
             latency_ms = min(clock_ms if rt.uses_clock else math.inf, music_ms if rt.uses_music else math.inf)
-            stats.record((done - due) * 1e3, latency_ms, self.pipeline.decode_ms, rt.decoder.rgba_ms, done,
+            pipe = maker.pipeline
+            stats.record((done - due) * 1e3, latency_ms, pipe.decode_ms, rt.decoder.rgba_ms, done,
                          clock_ms, music_ms)
             self._status = status = self._publish(j, latency_ms)
             if self.observer is not None:
                 self.observer(j, frame, done, status)
             if self.osc_out is not None:
-                self.osc_out.publish(j, self.pipeline.latent, self.pipeline.music,
-                                     (status.fps, latency_ms, stats.dropped))
+                self.osc_out.publish(j, pipe.latent, pipe.music, (status.fps, latency_ms, stats.dropped))
             j += 1
 
     def stop(self) -> None:

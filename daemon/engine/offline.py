@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..audio.hop_stream import mixdown
+from ..audio.pcm24 import to_pcm24
 from ..control.state import Control
 from .engine_options import EngineOptions, latency_seconds, picture_offset
 from .frame_pipeline import FramePipeline
@@ -54,6 +55,7 @@ def render(
     `batch`: frames per decoder call (1: the live path's calls exactly)."""
     fps = opts.fps
     latency = latency_seconds(runtime, opts)
+    audio = to_pcm24(np.array(audio, dtype=np.float32))  # as the live engine hears it (pcm24.py)
     rt = runtime
     rt.reset()
     clock = rt.new_clock(0.0, opts.interpolate, opts.seed)

@@ -21,12 +21,15 @@ class ShowFeed:
         self.hops.reset(rt.sample_rate, rt.hop)
         self.fine.reset(rt.sample_rate, rt.music.hop)
 
-    def skip(self, lost: int) -> None:
-        """`lost` source frames never arrived: hold each clock through them, stamps aligned."""
+    def skip(self, lost: int, latent: bool = True, music: bool = True) -> None:
+        """`lost` source frames never arrived: hold each clock through them, stamps aligned (a
+        replay, which feeds the two streams apart, skips each where its own audio reaches the gap)."""
         rt = self.rt
         n = int(lost * rt.sample_rate / self.source_rate)
-        rt.clock.skip(n // rt.hop)
-        rt.music_clock.skip(n // rt.music.hop)
+        if latent:
+            rt.clock.skip(n // rt.hop)
+        if music:
+            rt.music_clock.skip(n // rt.music.hop)
 
     def music_hops(self, block: np.ndarray) -> Iterator[tuple[int, float]]:
         """block: (frames, channels) -> per music hop it completes: (EVENTS bits, CPU ms)."""

@@ -341,6 +341,25 @@ def verify_checksums(m: Manifest) -> None:
             raise ShowError(f"{path}: checksum differs from {m.manifest_path}: the file changed or is corrupt")
 
 
+def bundle_digest(m: Manifest) -> str:
+    """One digest of a bundle's content: its manifest (which holds every model file's checksum,
+    checked at load) and any file the manifest gives no checksum. A recorded set names its shows
+    by it, so a replay can tell that a bundle changed since."""
+    h = hashlib.sha256(m.manifest_path.read_bytes())
+    for name in sorted(m.files):
+        if not m.checksums.get(name):
+            h.update(sha256_of(m.root / name).encode())
+    return h.hexdigest()
+
+
+def show_digest(spec: str | Path) -> tuple[str, str]:
+    """(name, bundle_digest) of a bundle without loading its models: to check a show is the one a
+    recording names before a replay spends minutes on it."""
+    with open_show(spec) as (root, source):
+        m = load_manifest(root)
+        return m.name, bundle_digest(m)
+
+
 def write_manifest(
     root: Path,
     *,

@@ -26,6 +26,7 @@ from ..engine.latent_clock import LatentClock
 from .bundle import (
     Manifest,
     ShowError,
+    bundle_digest,
     load_manifest,
     open_show,
     verify_checksums,
@@ -128,6 +129,8 @@ class ShowRuntime:
         m = manifest
         self.manifest = m
         self.name = m.name
+        self.source = str(m.origin)  # the folder or zip it came from
+        self.checksum = bundle_digest(m)  # what a recording names it by
         if m.encoder_kind == "rave":
             self.encoder = RaveEncoder(m.encoder_path, opts.device, deterministic=opts.deterministic)
             for what, got, want in (("sample rate", self.encoder.sample_rate, m.sample_rate),

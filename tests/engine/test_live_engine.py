@@ -105,7 +105,7 @@ def test_a_decoder_that_fails_mid_show_does_not_stop_the_frames():
     engine.start()
     engine.done.wait(timeout=5)
     engine.stop()
-    assert engine.decode_errors == 5
+    assert engine.status().decode_errors == 5
     assert engine.stats.published + engine.stats.dropped == 20
 
 
@@ -121,10 +121,10 @@ def test_a_switch_requested_while_another_is_installed_is_not_lost(features_show
     installing, next_requested, installed = threading.Event(), threading.Event(), []
     real_install = engine._install
 
-    def slow_install(rt, serial, fade):
+    def slow_install(rt, serial, fade, recorder):
         installing.set()
         next_requested.wait(10)  # the next switch is handed over while this one is being installed
-        real_install(rt, serial, fade)
+        real_install(rt, serial, fade, recorder)
         installed.append(rt.name)
 
     engine._install = slow_install

@@ -112,7 +112,7 @@ def test_switches_presets_faders_and_web_reads_at_once_keep_every_invariant(feat
     assert not problems, problems
     assert st.show == last and st.latent_dim == dims[last] == control.dim
     assert 1 <= st.show_serial <= len(requested)  # switches superseded in the queue never ran
-    assert st.frame > first and engine.decode_errors == 0  # the frames went on, none failed
+    assert st.frame > first and engine.status().decode_errors == 0  # the frames went on, none failed
     assert st.dropped == engine.stats.dropped
     shows_loaded = [r for r in replies if r[0] == "/latentvj/show/loaded"]
     assert shows_loaded and shows_loaded[-1][1] == last
