@@ -176,7 +176,7 @@ def replay(take: Take, runtime_opts: RuntimeOptions, sinks: list[Sink], fps: flo
         rt.new_clock(float(ev["t0"]), opts.interpolate, opts.seed)
         return _Feed(rt, int(ev["at"]), take, opts.channel, lost)
 
-    start = installs[0]
+    start = take.start_event()
     feeds[start["serial"]] = first = install(start)
     w, h = size
     info = StreamInfo(w, h, opts.fps, audio_rate=take.sample_rate, audio_channels=take.audio.channels,
@@ -192,7 +192,7 @@ def replay(take: Take, runtime_opts: RuntimeOptions, sinks: list[Sink], fps: flo
     sink_set.start()
     began = time.perf_counter()
     prev_j = None
-    pending = installs[1:]  # installs not yet reached by a take
+    pending = [i for i in installs if i is not start]  # installs not yet reached by a take
     encoder_serial = start["serial"]  # the show the live encoder fed last
     try:
         for n_done, slot in enumerate(slots, 1):

@@ -99,7 +99,8 @@ class Take:
         return self.frames[self.frames["media"] <= self.start_event()["t0"] + self.seconds]
 
     def start_event(self) -> dict[str, Any]:
-        return self.events[0]
+        """Where the take's audio begins (a control message handled meanwhile may come before it)."""
+        return next(e for e in self.events if e["kind"] == "start")
 
     def shows(self) -> dict[int, dict[str, Any]]:
         """serial -> the start or install event naming the show."""
@@ -124,7 +125,7 @@ class Take:
                 raise RecordError(f"{folder / HEADER}: no [{key}] table")
         notes: list[str] = []
         events = _read_events(folder / EVENTS, notes)
-        if not events or events[0].get("kind") != "start":
+        if not any(e.get("kind") == "start" for e in events):
             raise RecordError(f"{folder / EVENTS}: the take has no start event (it was cut before its first block of audio)")
         frames = _read_frames(folder / FRAMES, notes)
         audio = _read_audio_index(folder, header)

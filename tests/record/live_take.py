@@ -19,7 +19,7 @@ from latentvj.daemon.show.runtime import ShowRuntime
 from latentvj.daemon.sinks import Sink
 
 LIVE = replace(CPU_OPTIONS, size=(64, 64))
-FPS = 20
+FPS = 30
 
 
 class MemorySink(Sink):

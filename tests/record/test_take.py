@@ -12,12 +12,12 @@ from conftest import CPU
 from latentvj.daemon.engine.replay import replay
 from latentvj.daemon.record.take import Take
 from latentvj.daemon.record.take_format import FRAME, RecordError
-from record.live_take import MemorySink
+from record.live_take import FPS, MemorySink
 
 
 def test_info_tells_length_shows_events_and_a_clean_end(live_take):
     text = Take.open(live_take.folder).info()
-    assert "6.0 s of audio" in text and "at 20 fps" in text
+    assert "6.0 s of audio" in text and f"at {FPS} fps" in text
     assert "shows: demo (" in text and "features (" in text
     assert "install 1, take 1" in text and "ended cleanly" in text
 
@@ -28,7 +28,7 @@ def test_a_take_cut_short_replays_everything_before_the_cut(live_take, take_copy
     events = (take_copy / "events.jsonl").read_text().splitlines(keepends=True)
     (take_copy / "events.jsonl").write_text("".join(events[:-1]) + events[-2][: len(events[-2]) // 2])
     frames = (take_copy / "frames.bin").read_bytes()
-    (take_copy / "frames.bin").write_bytes(frames[: FRAME.itemsize * 90 + 17])
+    (take_copy / "frames.bin").write_bytes(frames[: FRAME.itemsize * 150 + 17])
     chunks = sorted((take_copy / "audio").iterdir())
     for c in chunks[4:]:
         c.unlink()
@@ -36,11 +36,11 @@ def test_a_take_cut_short_replays_everything_before_the_cut(live_take, take_copy
     assert not take.clean
     text = take.info()
     assert "did NOT end cleanly" in text and "middle of an event" in text and "middle of a frame record" in text
-    assert "replays up to frame 80 at 4.00 s" in text
+    assert f"replays up to frame {4 * FPS} at 4.00 s" in text
     sink = MemorySink()
     result = replay(take, CPU, [sink])
-    assert result.frames == 81
-    for j in range(81):
+    assert result.frames == 4 * FPS + 1
+    for j in range(4 * FPS + 1):
         np.testing.assert_array_equal(sink.frames[j], live_take.frames[j], err_msg=f"frame {j}")
 
 
