@@ -10,7 +10,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from conftest import REPO
+from conftest import REPO, eventually
 from fakes.td_fake import TDError, check_network, make_td, tomllib
 from latentvj.daemon.control.osc_out import OscOut
 from latentvj.daemon.control.osc_server import ControlDispatcher, ControlServer
@@ -127,7 +127,15 @@ def test_every_confirm_item_is_listed_in_the_readme():
 def _daemon(port):
     control = Control(DIMS)
     shows = []
-    server = ControlServer(("127.0.0.1", port), ControlDispatcher(ControlHandlers(control, shows.append)))
+    takes = []  # what /latentvj/record asked for
+
+    def record(on, reply=None):
+        takes.append(on)
+        return ("/latentvj/record/state", int(on), "take")
+
+    server = ControlServer(("127.0.0.1", port), ControlDispatcher(ControlHandlers(control, shows.append,
+                                                                                record=record)))
+    server.takes = takes
     server.start()
     return control, shows, server
 
@@ -148,6 +156,7 @@ def test_every_panel_message_is_one_the_daemon_accepts(builder, tmp_path, port):
     comp.par.Presetsave.pulse()
     comp.par.Presetload.pulse()
     comp.par.Freeze = True
+    comp.par.Record = True
     comp.par.Sync.pulse()
     comp.par.Reset.pulse()
     comp.op("midi_exec").module["onValueChange"](Channel("c2"), 0, 0.5, 0.0)  # Noise 0..2
@@ -181,6 +190,7 @@ def test_every_panel_message_is_one_the_daemon_accepts(builder, tmp_path, port):
         assert server.dispatcher.errors == 0, replies
         assert "/latentvj/preset/saved" in replies and "/latentvj/preset/loaded" in replies
         assert shows == ["myshow"] and (tmp_path / "verse.toml").is_file()
+        assert eventually(lambda: server.takes == [True])  # the toggle once: Sync and Reset leave recording alone
         saved = (tmp_path / "verse.toml").read_text()
         assert "2.5" in saved and "-1.25" in saved
         v = control.snapshot()
