@@ -24,6 +24,8 @@ from .pulse_server import kill_pulse, pulse_env, start_pulse, stop_pulse
 from .senders import Attack
 
 DIM = 32  # the demo show's latent (8 sound + 24 footage dimensions)
+FADE_S = 2.0  # the fade storm's fades
+FADE_EVERY_S = 1.0
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Settings:
     flood_s: float = 10.0
     burst_n: int = 3000
     storm_n: int = 20
+    fades_n: int = 10
     soak_s: float = 600.0
     rss_every_s: float = 10.0
 
@@ -52,7 +55,7 @@ class Settings:
     def make(cls, work: Path, quick: bool) -> "Settings":
         if not quick:
             return cls(work)
-        return cls(work, True, fuzz_n=3000, fuzz_s=3.0, flood_s=2.0, burst_n=300, storm_n=4, soak_s=12.0,
+        return cls(work, True, fuzz_n=3000, fuzz_s=3.0, flood_s=2.0, burst_n=300, storm_n=4, fades_n=3, soak_s=12.0,
                    rss_every_s=2.0)
 
 
@@ -198,12 +201,45 @@ def show_storm(s: Settings) -> Result:
     answered = len(loaded) + len(errors) + len(superseded)
     want = "demo-b" if asked[-1] == str(other) else "demo"
     ok = (clean and ping.all_fast and bool(loaded) and loaded[-1] == want and len(errors) >= 2
-          and answered == s.storm_n + 2)  # every request answered, a superseded one too
+          and answered == s.storm_n + 2  # every request answered, a superseded one too
+          and fps >= 0.95 * base)  # loading a show costs the frames nothing
     return Result("show-switch storm", ok,
                   f"{s.storm_n} switches + a corrupt + a missing bundle: {len(loaded)} loaded, {len(errors)} refused, "
                   f"{len(superseded)} superseded ({answered}/{s.storm_n + 2} answered), "
                   f"playing '{loaded[-1] if loaded else None}' (last valid asked: '{want}'); fps {fps:.2f} vs "
-                  f"{base:.2f}; {ping.figures()}; {tail}")
+                  f"{base:.2f} ({fps / base * 100:.1f} %); {ping.figures()}; {tail}")
+
+
+def fade_storm(s: Settings) -> Result:
+    """Crossfades of FADE_S between two shows, a new one every FADE_EVERY_S (so half of them start
+    during the one before, which then fades from a still of the picture)."""
+    other = _second_show(s)
+    d = _daemon(s, "fade-storm")
+    req = Requester(d.osc_in)
+    try:
+        base = _baseline(d, 3.0)
+        asked = [str(other) if k % 2 == 0 else "demo" for k in range(s.fades_n)]
+        t0 = time.monotonic()
+        for spec in asked:
+            req.send("/latentvj/show", spec, FADE_S)
+            time.sleep(FADE_EVERY_S)
+        replies = req.replies(FADE_S + 5.0)
+        t1 = t0 + FADE_EVERY_S * s.fades_n + FADE_S
+        fps = d.watch.fps(t0, t1)
+    finally:
+        req.close()
+        tail, clean = _finish(d)
+    loaded = [m.params[0] for m in replies if m.address == "/latentvj/show/loaded"]
+    superseded = [m for m in replies if m.address == "/latentvj/error" and "superseded by" in m.params[0]]
+    other_errors = [m for m in replies if m.address == "/latentvj/error" and "superseded by" not in m.params[0]]
+    want = "demo-b" if asked[-1] == str(other) else "demo"
+    ok = (clean and bool(loaded) and loaded[-1] == want and not other_errors
+          and len(loaded) + len(superseded) == s.fades_n and fps >= 0.95 * base)
+    return Result("fade storm", ok,
+                  f"{s.fades_n} fades of {FADE_S:g} s, {FADE_EVERY_S:g} s apart: {len(loaded)} ended, "
+                  f"{len(superseded)} superseded, {len(other_errors)} refused; playing "
+                  f"'{loaded[-1] if loaded else None}' (last asked: '{want}'); fps {fps:.2f} vs {base:.2f} "
+                  f"({fps / base * 100:.1f} %); {tail}")
 
 
 def bad_bundles_at_start(s: Settings) -> Result:
@@ -334,6 +370,7 @@ def all_scenarios(s: Settings) -> dict:
         **{f"flood{r // 1000}k": f for r, f in flood.items()},
         "burst": lambda: attack(s, "burst", "garbage", s.burst_n, None, baseline_s=3.0),
         "storm": lambda: show_storm(s),
+        "fades": lambda: fade_storm(s),
         "bundles-start": lambda: bad_bundles_at_start(s),
         "bundles-live": lambda: bad_bundles_live(s),
         "soak": lambda: soak(s),

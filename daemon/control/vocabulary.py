@@ -210,10 +210,19 @@ class ControlHandlers:
         spec = self._spec(address, args[0])
         fade = seconds_of("fade time", args[1]) if len(args) > 1 else self.default_fade  # refused now: nothing changes
 
-        def switch():
-            return self.switch_show(spec, fade) if fade > 0 else self.switch_show(spec)
+        def faded(name: str | None) -> None:
+            """A fade's reply, when it ends (the worker is free meanwhile for the next switch)."""
+            if reply is not None:
+                reply((REPLIES[address], name) if name is not None else
+                      (ERROR_ADDRESS, f"show {spec!r}: its fade was not finished, superseded by a newer switch"))
 
-        self.shows.submit(f"show {spec!r}", lambda: (REPLIES[address], switch() or spec), reply)
+        def switch():
+            if fade > 0:
+                self.switch_show(spec, fade, faded)
+                return None
+            return (REPLIES[address], self.switch_show(spec) or spec)
+
+        self.shows.submit(f"show {spec!r}", switch, reply)
 
     def on_record(self, address: str, args: tuple, reply: Reply | None) -> None:
         if self.record is None:

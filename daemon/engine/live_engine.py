@@ -30,6 +30,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -139,9 +140,12 @@ class LiveEngine:
             rt.decoder.use_device_frames(self.opts.sink_queue + 3, host_copy=host_copy)
 
     # ---- control from other threads -----------------------------------------------------------
-    def switch_show(self, spec: str, fade: float = 0.0) -> str:
+    def switch_show(self, spec: str, fade: float = 0.0, faded: Callable[[str | None], None] | None = None) -> str:
         """Load, check and warm up `spec` beside the playing show, then swap it in between frames
-        (or fade it in over `fade` seconds); returns its name once it is drawn alone (or superseded).
+        (or fade it in over `fade` seconds); returns its name once the renderer draws it: alone
+        after a cut; for a fade, as the fade starts, so that a switch asked for during the fade
+        starts at once (from the picture on screen). `faded(name)` comes when the fade is over,
+        `faded(None)` if a newer switch took over first.
 
         Runs on the caller's thread (the control's show worker, never the OSC server's); a bad
         show raises ControlError and the playing one goes on."""
@@ -165,17 +169,33 @@ class LiveEngine:
             replaced = None  # our last reference to it: freed before the trim
         name = rt.name
         del rt
-        self._release_old_show(mine, fade)
+        if fade <= 0:
+            self._release_old_show(mine)
+            return name
+        self._wait(lambda: self._status.show_serial >= mine, mine, SWAP_WAIT_S)  # the fade has started
+        threading.Thread(target=self._see_fade_out, args=(mine, fade, name, faded), name="fade-end",
+                         daemon=True).start()
         return name
 
-    def _release_old_show(self, mine: int, fade: float = 0.0) -> None:
-        """Show worker: once the renderer draws switch `mine` alone (its fade over), the old show
-        has no references left; give its memory back to the system. A newer switch (it trims after
-        itself) or the engine stopping ends the wait."""
-        end = time.monotonic() + SWAP_WAIT_S + fade
-        while ((self._status.show_serial < mine or self._status.fading) and self._serial == mine
-               and not self._stop.is_set() and time.monotonic() < end):
+    def _wait(self, done: Callable[[], bool], mine: int, seconds: float) -> None:
+        """Poll `done` until it holds, a newer switch is asked for, the engine stops or time is up."""
+        end = time.monotonic() + seconds
+        while not done() and self._serial == mine and not self._stop.is_set() and time.monotonic() < end:
             time.sleep(POLL_S * 5)
+
+    def _see_fade_out(self, mine: int, fade: float, name: str, faded: Callable[[str | None], None] | None) -> None:
+        """Its own thread, for the length of a fade: trim the old show's memory and tell whoever
+        asked once the fade is over (or that a newer switch took over)."""
+        self._release_old_show(mine, fade)
+        st = self._status
+        if faded is not None:
+            faded(name if st.show_serial == mine and not st.fading else None)
+
+    def _release_old_show(self, mine: int, fade: float = 0.0) -> None:
+        """Once the renderer draws switch `mine` alone (its fade over), the old show has no
+        references left; give its memory back to the system. A newer switch (it trims after
+        itself) or the engine stopping ends the wait."""
+        self._wait(lambda: self._status.show_serial >= mine and not self._status.fading, mine, SWAP_WAIT_S + fade)
         if self._status.show_serial == mine and not self._status.fading:
             give_back_freed_memory()
 

@@ -57,15 +57,22 @@ def engine_with_log():
 
 
 def switch_in_thread(engine, spec, fade):
+    """got: "name" once the fade has started (switch_show returned), "faded" once it is over
+    (None when a newer switch took over first)."""
     got = {}
+    over = threading.Event()
+
+    def faded(name):
+        got["faded"] = name
+        over.set()
 
     def run():
-        t = time.monotonic()
-        got["name"] = engine.switch_show(spec, fade)
-        got["after"] = time.monotonic() - t
+        got["name"] = engine.switch_show(spec, fade, faded)
+        got["fading"] = engine.status().fading
 
     th = threading.Thread(target=run)
     th.start()
+    got["over"] = over
     return th, got
 
 
@@ -75,7 +82,8 @@ def test_the_engine_fades_for_the_fade_time_and_answers_when_it_is_over(features
     try:
         th, got = switch_in_thread(engine, str(features_show), 1.0)
         th.join(30)
-        assert got["name"] == "features"
+        assert got["name"] == "features" and got["fading"]  # back as the fade starts: the worker is free
+        assert got["over"].wait(10) and got["faded"] == "features"  # the reply: when it is over
         assert not engine.status().fading and engine.status().show == "features"
         assert eventually(lambda: engine._out_feed is None)  # the encoder no longer feeds the old show
     finally:
@@ -90,13 +98,15 @@ def test_a_switch_during_a_fade_fades_from_the_picture_on_screen(features_show):
     engine, log = engine_with_log()
     engine.start()
     try:
-        first, _ = switch_in_thread(engine, str(features_show), 3.0)
+        first, first_got = switch_in_thread(engine, str(features_show), 3.0)
         assert eventually(lambda: engine.status().fading)
         time.sleep(0.3)
         second, got = switch_in_thread(engine, "demo", 1.0)
         second.join(30)
         first.join(30)
-        assert got["name"] == "demo" and engine.status().show == "demo" and not engine.status().fading
+        assert got["over"].wait(10) and got["faded"] == "demo"
+        assert first_got["over"].wait(10) and first_got["faded"] is None  # taken over mid-fade
+        assert engine.status().show == "demo" and not engine.status().fading
         assert eventually(lambda: engine._out_feed is None)
     finally:
         engine.stop()
@@ -120,4 +130,4 @@ def test_a_bad_fade_time_is_refused_and_nothing_changes(seconds):
         assert eventually(lambda: len(switched) == 2)
     finally:
         handlers.stop()
-    assert switched == [("demo", 2.0), ("other",)]
+    assert [a[:2] for a in switched] == [("demo", 2.0), ("other",)]
