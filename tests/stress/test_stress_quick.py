@@ -46,6 +46,15 @@ def test_after_a_show_switch_storm_the_last_valid_show_plays(scenarios):
     assert re.search(r"\((\d+)/\1 answered\)", r.figures), r.line()  # superseded requests too
 
 
+def test_after_a_fade_storm_the_last_show_plays_and_every_fade_is_answered(scenarios):
+    r = scenarios["fades"]()
+    print(r.line())
+    _clean(r)
+    ended, superseded = (int(x) for x in re.search(r"(\d+) ended, (\d+) superseded, 0 refused", r.figures).groups())
+    assert ended >= 1 and ended + superseded == 3, r.line()
+    assert "playing 'demo-b' (last asked: 'demo-b')" in r.figures, r.line()
+
+
 def test_broken_bundles_are_refused_at_start_and_live(scenarios):
     for name in ("bundles-start", "bundles-live"):
         r = scenarios[name]()
