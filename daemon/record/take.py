@@ -14,6 +14,7 @@ import av
 import numpy as np
 
 from ..control.vocabulary import pattern_of
+from ..show.bundle import ShowError, show_digest
 from ..toml_io import read_toml
 from .take_format import (AUDIO_DIR, CHUNK_SUFFIX, EVENTS, FORMAT, FRAME, FRAMES, HEADER, RecordError,
                           chunk_name)
@@ -145,7 +146,7 @@ class Take:
         messages = Counter(pattern_of(ev["address"]) for ev in self.events if ev["kind"] == "message")
         shows = {}
         for ev in self.shows().values():
-            shows.setdefault(ev["show"], ev["checksum"][:12])
+            shows.setdefault(ev["show"], f"{ev['checksum'][:12]}, {_bundle_state(ev)}")
         lines = [
             f"take {self.folder}: {self.seconds:.1f} s of audio, {len(frames)} frames at {e['fps']:g} fps "
             f"({dropped} dropped live), input {self.header['input'].get('name', '?')} "
@@ -161,6 +162,15 @@ class Take:
         lines.append("ended cleanly" if self.clean else "did NOT end cleanly")
         lines += self.notes
         return "\n".join(lines)
+
+
+def _bundle_state(ev: dict[str, Any]) -> str:
+    """Whether the bundle a show was played from is still the one the take names."""
+    try:
+        _, digest = show_digest(ev["source"])
+    except ShowError:
+        return f"{ev['source']} is gone"
+    return "unchanged" if digest == ev["checksum"] else f"{ev['source']} CHANGED since"
 
 
 def _read_events(path: Path, notes: list[str]) -> list[dict[str, Any]]:

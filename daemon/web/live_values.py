@@ -93,6 +93,7 @@ class LiveValues:
             out["/latentvj/status"] = (round(float(st.fps), 2), round(float(st.latency_ms), 1)
                                        if math.isfinite(st.latency_ms) else -1.0, int(st.dropped))
             out["/latentvj/info/show"] = (st.show,)
+            out["/latentvj/record"] = (int(e.recording is not None),)  # the page's record toggle follows takes
             db = float(music[LOUDNESS]) if len(music) else -math.inf  # dB RMS
             out["/latentvj/info/input"] = (self.input_name, round(min(max((db + METER_DB) / METER_DB, 0.0), 1.0), 3))
             for name, count in zip(EVENTS, st.encoder.onsets):

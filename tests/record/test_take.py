@@ -18,7 +18,7 @@ from record.live_take import FPS, MemorySink
 def test_info_tells_length_shows_events_and_a_clean_end(live_take):
     text = Take.open(live_take.folder).info()
     assert "6.0 s of audio" in text and f"at {FPS} fps" in text
-    assert "shows: demo (" in text and "features (" in text
+    assert "shows: demo (" in text and "features (" in text and text.count("unchanged") == 2
     assert "install 1, take 1" in text and "ended cleanly" in text
 
 
@@ -74,6 +74,7 @@ def test_a_show_that_changed_since_is_refused_unless_given_again(take_copy, feat
             d["checksum"] = "0" * 64  # what a bundle rebuilt since would give
     (take_copy / "events.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
     take = Take.open(take_copy)
+    assert "CHANGED since" in take.info()
     with pytest.raises(RecordError, match=r"show 'features': .* changed since the take.*--show features=BUNDLE"):
         replay(take, CPU, [MemorySink()])
     with pytest.raises(RecordError, match="plays no show of that name"):

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import free_port
+from conftest import eventually, free_port
 from daemon_process import LATENTVJ, Listener, wait_ready
 from latentvj.stress.browser import CHROMIUM, launch
 
@@ -25,6 +25,7 @@ def daemon(tmp_path, features_show):
     proc = subprocess.Popen([*LATENTVJ, "run", "--sink", "null", "--osc-in", f"127.0.0.1:{osc_in}",
                              "--osc-out", f"127.0.0.1:{listener.port}", "--oscquery", f"127.0.0.1:{http}",
                              "--preset-dir", str(tmp_path / "presets"), "--show-dir", str(features_show.parent),
+                             "--record-dir", str(tmp_path / "takes"),
                              "--duration", "180"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_ready(osc_in)
@@ -79,6 +80,16 @@ def test_watch_and_play_from_the_page(daemon):
         t = time.monotonic()
         time.sleep(1.0)
         assert len({v for tm, v in listener.latents if tm > t}) > 5
+
+        # Record (a toggle): a take starts in --record-dir, and ends cleanly when unticked
+        record = page.locator('input[data-address="/latentvj/record"]')
+        record.check()
+        takes = presets.parent / "takes"
+        assert eventually(lambda: len(list(takes.glob("*/audio/*.flac"))) >= 1, 20)
+        expect(record).to_be_checked()  # the page follows the daemon's state (LISTEN)
+        record.uncheck()
+        assert eventually(lambda: b'"kind":"stop"' in next(takes.glob("*/events.jsonl")).read_bytes(), 20)
+        expect(record).not_to_be_checked()
 
         # Scale to 0: the latent is the biases alone; then bias 3 to 2.0
         page.locator('input[data-address="/latentvj/scale"]').fill("0")
