@@ -13,16 +13,20 @@ playing one and swapped in between frames, or faded in: then both shows hear the
 fade ends. A switch asked for during a fade fades from the picture on screen at that moment.
 
 Who owns what (each piece of state is written by one thread; the others get it by a hand-over):
-- the show worker (`switch_show`) loads and warms a show and hands it to the encoder (LatestSlot);
+- the show worker (`switch_show`, show_switcher.py) loads and warms a show and hands it to the
+  encoder (LatestSlot);
 - the encoder thread owns the audio side: each fed show's hop streams and clocks (the outgoing
   one's too while a fade runs; it stops feeding it once the status says the fade is over), its
   counters (`EncoderCounts`, swapped whole); it hands each installed show to the renderer
   (another LatestSlot) once its clock starts where the audio is;
-- the render thread owns the pipelines (two during a fade), the show it draws, the fade, the
-  frame statistics, and publishes
-  `EngineStatus` once a frame (one reference swap of an immutable object): the only thing other
-  threads (web page, map reloads, the show worker waiting for its show to play) read while the
-  engine runs. `stats`, `encode_ms` and `music_ms` are for after `stop()`.
+- the render thread owns the FrameMaker (frame_maker.py: the pipelines, two during a fade, the
+  show it draws, the fade, the controls as each frame sees them), the frame statistics, and
+  publishes `EngineStatus` once a frame (one reference swap of an immutable object): the only
+  thing other threads (web page, map reloads, the show worker waiting for its show to play) read
+  while the engine runs. `stats`, `encode_ms` and `music_ms` are for after `stop()`;
+- a recording (`record`) is set by a control thread; the encoder thread gives it the audio, the
+  show installs and losses, the render thread each frame's schedule and control snapshots; it
+  writes them on its own thread (record/recorder.py).
 """
 from __future__ import annotations
 
@@ -38,15 +42,14 @@ import numpy as np
 from ..audio.music_analysis import EVENTS
 from ..audio.pcm24 import to_pcm24
 from ..control.osc_out import OscOut
-from ..control.state import Control, ControlError
+from ..control.state import Control
 from .engine_options import EngineOptions, latency_seconds, picture_offset
 from .engine_status import EncoderCounts, EngineStatus, frozen_copy
 from .frame_maker import FrameMaker
 from .latest_slot import LatestSlot
+from .show_switcher import ShowSwitcher
 from .show_feed import ShowFeed
 from .run_stats import STAT_CAPACITY, RunStats
-from ..show.bundle import ShowError
-from ..show.heap import give_back_freed_memory
 from ..show.runtime import RuntimeOptions, ShowRuntime
 from ..sinks import FramePool, Sink, SinkSet, StreamInfo
 from ..sinks.sink_set import route_device_frames
@@ -57,7 +60,6 @@ log = logging.getLogger("latentvj.engine")
 POLL_S = 0.001  # encoder thread's wait for more audio: part of the music stream's offset
 CHECK_EVERY_S = 0.25  # how often the sound card's health is checked
 PUMP_S = 0.05  # the main thread's wait between runs of the sinks' event loops
-SWAP_WAIT_S = 5.0  # how long a show switch waits for the renderer to take the new show
 JOIN_S = 5.0  # how long stop() waits for each thread
 
 
@@ -90,10 +92,9 @@ class LiveEngine:
         self.fast_latency = opts.features_latency_ms / 1e3
         self._stop = threading.Event()
         self.done = threading.Event()  # set when a non-looping file has played out
-        # -- the show worker's: switches requested so far (under the lock), shows handed to the encoder
-        self._switch_lock = threading.Lock()
-        self._serial = 0
-        self._pending: LatestSlot[tuple[ShowRuntime, int, float]] = LatestSlot()  # (show, serial, fade s)
+        # -- the show worker's: loads a show and hands it to the encoder (switcher.pending)
+        self.switcher = ShowSwitcher(replace(runtime_opts, size=self.size), self._prepare_decoder, self.status,
+                                     self._stop)
         # -- the encoder thread's
         self._enc_rt = runtime
         self._enc_serial = 0
@@ -141,63 +142,9 @@ class LiveEngine:
 
     # ---- control from other threads -----------------------------------------------------------
     def switch_show(self, spec: str, fade: float = 0.0, faded: Callable[[str | None], None] | None = None) -> str:
-        """Load, check and warm up `spec` beside the playing show, then swap it in between frames
-        (or fade it in over `fade` seconds); returns its name once the renderer draws it: alone
-        after a cut; for a fade, as the fade starts, so that a switch asked for during the fade
-        starts at once (from the picture on screen). `faded(name)` comes when the fade is over,
-        `faded(None)` if a newer switch took over first.
-
-        Runs on the caller's thread (the control's show worker, never the OSC server's); a bad
-        show raises ControlError and the playing one goes on."""
-        if not self._switch_lock.acquire(blocking=False):
-            raise ControlError(f"show: still loading the previous request; {spec!r} ignored")
-        try:
-            t = time.perf_counter()
-            try:
-                rt = ShowRuntime.load(spec, replace(self.runtime_opts, size=self.size))  # the output keeps its size
-            except ShowError as exc:
-                raise ControlError(f"show: {exc}; still playing '{self._status.show}'") from exc
-            self._prepare_decoder(rt)
-            self._serial += 1
-            mine = self._serial
-        finally:
-            self._switch_lock.release()
-        log.info("loaded %s in %.1f s; switching", rt.describe(), time.perf_counter() - t)
-        replaced = self._pending.put((rt, mine, fade))
-        if replaced is not None:
-            log.info("show '%s' was replaced by '%s' before it played", replaced[0].name, rt.name)
-            replaced = None  # our last reference to it: freed before the trim
-        name = rt.name
-        del rt
-        if fade <= 0:
-            self._release_old_show(mine)
-            return name
-        self._wait(lambda: self._status.show_serial >= mine, mine, SWAP_WAIT_S)  # the fade has started
-        threading.Thread(target=self._see_fade_out, args=(mine, fade, name, faded), name="fade-end",
-                         daemon=True).start()
-        return name
-
-    def _wait(self, done: Callable[[], bool], mine: int, seconds: float) -> None:
-        """Poll `done` until it holds, a newer switch is asked for, the engine stops or time is up."""
-        end = time.monotonic() + seconds
-        while not done() and self._serial == mine and not self._stop.is_set() and time.monotonic() < end:
-            time.sleep(POLL_S * 5)
-
-    def _see_fade_out(self, mine: int, fade: float, name: str, faded: Callable[[str | None], None] | None) -> None:
-        """Its own thread, for the length of a fade: trim the old show's memory and tell whoever
-        asked once the fade is over (or that a newer switch took over)."""
-        self._release_old_show(mine, fade)
-        st = self._status
-        if faded is not None:
-            faded(name if st.show_serial == mine and not st.fading else None)
-
-    def _release_old_show(self, mine: int, fade: float = 0.0) -> None:
-        """Once the renderer draws switch `mine` alone (its fade over), the old show has no
-        references left; give its memory back to the system. A newer switch (it trims after
-        itself) or the engine stopping ends the wait."""
-        self._wait(lambda: self._status.show_serial >= mine and not self._status.fading, mine, SWAP_WAIT_S + fade)
-        if self._status.show_serial == mine and not self._status.fading:
-            give_back_freed_memory()
+        """Load `spec` beside the playing show and cut or fade to it (show_switcher.py); runs on
+        the caller's thread (the control's show worker)."""
+        return self.switcher.switch(spec, fade, faded)
 
     @property
     def recording(self) -> Recorder | None:
@@ -277,7 +224,7 @@ class LiveEngine:
                 if rec is not None:  # a take starts here: the show as the audio reaches it
                     rec.event("start", at=0, t0=self._src_frames / self.source.sample_rate,
                               serial=self._enc_serial, **show_fields(self._enc_rt))
-            pending = self._pending.take()
+            pending = self.switcher.pending.take()
             if pending is not None:
                 self._install(*pending, rec)
             rt, feed = self._enc_rt, self._feed

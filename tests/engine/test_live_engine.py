@@ -164,14 +164,14 @@ def test_a_switched_out_show_is_freed_once_the_new_one_plays(features_show, monk
     is trimmed only after the renderer has let go of it."""
     import weakref
 
-    from latentvj.daemon.engine import live_engine as engine_module
+    from latentvj.daemon.engine import show_switcher as switcher_module
 
     rt = ShowRuntime.load("demo", CPU)
     engine = tone_engine(rt)
     old = weakref.ref(rt)
     del rt
     trims = []
-    monkeypatch.setattr(engine_module, "give_back_freed_memory", lambda: trims.append(old() is None))
+    monkeypatch.setattr(switcher_module, "give_back_freed_memory", lambda: trims.append(old() is None))
     engine.start()
     try:
         assert engine.switch_show(str(features_show)) == "features"
