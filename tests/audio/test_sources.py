@@ -3,6 +3,8 @@ import time
 
 import pytest
 
+from conftest import eventually
+
 from latentvj.daemon.app import DEMO_LOOP
 from latentvj.daemon.audio.files import AudioInputError
 from latentvj.daemon.audio.sources import PacedSource, open_input, tone_signal
@@ -11,7 +13,7 @@ from latentvj.daemon.audio.sources import PacedSource, open_input, tone_signal
 def test_paced_source_never_runs_ahead_of_the_wall_clock():
     src = PacedSource("tone", tone_signal(44100, 1.0), 44100, loop=True)
     src.start()
-    time.sleep(0.3)
+    assert eventually(lambda: src.ring.written >= 0.2 * 44100)
     written, elapsed = src.ring.written, time.monotonic() - src.start_time
     src.stop()
     assert 0 < written <= elapsed * 44100 + src.block

@@ -3,7 +3,6 @@ show crossfade (the `live_take` fixture in tests/conftest.py makes it once)."""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -77,5 +76,4 @@ def record_live(parent: Path, features_show: Path, audio_path: Path) -> LiveTake
         engine.stop()
     engine.record(None)
     rec.close()
-    time.sleep(0)  # (nothing waits on wall time below)
     return LiveTake(rec.folder, sink.frames, list(engine.late_frames), engine.stats.dropped, errors)

@@ -1,7 +1,7 @@
 """The sink runner: a failing sink is isolated from the frames and reopened with back-off."""
-import time
-
 import numpy as np
+
+from conftest import eventually
 
 from latentvj.daemon.sinks import Sink, SinkRunner, StreamInfo
 
@@ -33,7 +33,7 @@ def test_a_failing_sink_is_isolated_and_reopened_with_backoff(monkeypatch):
     f = np.full((48, 64, 4), 255, np.uint8)
     for i in range(6):
         r.put_frame(f, i)
-    time.sleep(0.3)
+    assert eventually(lambda: flaky.opened == 2)  # reopened after its back-off
     for i in range(6, 9):
         r.put_frame(f, i)
     r.stop()
