@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,8 +78,10 @@ class Sink:
 class SinkRunner:
     """Runs one sink on its own thread; counts frames written, dropped and failures."""
 
-    def __init__(self, sink: Sink, info: StreamInfo, queue_frames: int, blocking: bool = False) -> None:
+    def __init__(self, sink: Sink, info: StreamInfo, queue_frames: int, blocking: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.sink = sink
+        self.clock = clock  # the back-off's (a test steps it instead of sleeping)
         self.blocking = blocking  # offline rendering waits for room instead of dropping
         self.info = info
         self._q: queue.Queue = queue.Queue(maxsize=queue_frames)
@@ -138,7 +141,7 @@ class SinkRunner:
         self.failures += 1
         self.last_error = why
         self._open = False
-        self._retry_at = time.monotonic() + self._backoff
+        self._retry_at = self.clock() + self._backoff
         log.error("sink %s: %s; the other sinks go on, retrying in %.0f s", self.sink.spec, why, self._backoff)
         self._backoff = min(self._backoff * 2, RETRY_MAX_S)
 
@@ -155,7 +158,7 @@ class SinkRunner:
             if kind == "stop":
                 break
             if not self._open:
-                if time.monotonic() < self._retry_at:
+                if self.clock() < self._retry_at:
                     self._closed += kind == "frame"
                     continue
                 self._try_open()
