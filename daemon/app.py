@@ -100,6 +100,8 @@ class Daemon:
                                         self.reload_maps if cfg.osc_map or cfg.midi_map else None,
                                         self.midi_learn if cfg.midi else None, cfg.show_fade_s, self.record)
         self.takes = TakeFolder(Path(cfg.record or cfg.record_dir).expanduser(), take_header(self.engine))
+        if cfg.record:
+            self.takes.check()
         self.handlers.observer = self._note_message
         self.midi: MidiInput | None = None
         if cfg.midi:

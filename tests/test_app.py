@@ -9,6 +9,7 @@ from conftest import free_port
 from latentvj.daemon.app import Daemon
 from latentvj.daemon.config import ConfigError, load_config
 from latentvj.daemon.control.state import ControlError
+from latentvj.daemon.record.take_format import RecordError
 
 MAP = """target = "127.0.0.1:{port}"
 
@@ -41,6 +42,14 @@ def test_start_up_errors_come_before_the_control_port_is_taken(features_show, po
         Daemon(config(features_show, port, channel=3))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", port))
+
+
+def test_a_record_folder_that_cannot_be_made_stops_start_up(features_show, port, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RecordError, match="--record .*file/takes: cannot create it"):
+        Daemon(config(features_show, port, record=str(tmp_path / "file" / "takes")))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", port))  # nothing started
 
 
 def test_map_reload_is_all_or_nothing(features_show, port, tmp_path):

@@ -2,11 +2,13 @@
 so stopping and starting again never writes over a take."""
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from .recorder import Recorder
+from .take_format import RecordError
 
 
 def take_header(engine) -> dict[str, Any]:
@@ -29,6 +31,15 @@ class TakeFolder:
         """header: the run's part of each take's record.toml (engine options, input)."""
         self.parent = parent
         self.header = header
+
+    def check(self) -> None:
+        """At start-up, before any thread: the folder of takes exists (made if need be) and is writable."""
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RecordError(f"--record {self.parent}: cannot create it ({exc.strerror})") from exc
+        if not os.access(self.parent, os.W_OK | os.X_OK):
+            raise RecordError(f"--record {self.parent}: not writable")
 
     def new_folder(self) -> Path:
         stem = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
