@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 
+from ..control.state import ControlValues
 from ..record.control_json import values_from_json
 from ..record.take import Take
 from ..record.take_format import RecordError
@@ -206,7 +207,7 @@ def replay(take: Take, runtime_opts: RuntimeOptions, sinks: list[Sink], fps: flo
                 feed = feeds[ev["serial"]] = feeds.get(ev["serial"]) or install(inst)
                 maker.take_show(feed.rt, ev["serial"], float(ev["fade"]), bool(ev["still"]), media)
             while states and at_frame(states[0]):
-                maker.latch.set(values_from_json(states.pop(0)["values"]))
+                maker.latch.set(_values(states.pop(0), take))
             if exact and prev_j is not None and slot.j - prev_j > 1:
                 maker.skip(slot.j - prev_j - 1)  # frames the live renderer dropped
             prev_j = slot.j
@@ -230,6 +231,13 @@ def replay(take: Take, runtime_opts: RuntimeOptions, sinks: list[Sink], fps: flo
         sink_set.stop()
     media_seconds = (slots[-1].media - slots[0].media + 1 / opts.fps) if slots else 0.0
     return RenderResult(len(slots), time.perf_counter() - began, media_seconds, picture_offset(maker.rt, opts))
+
+
+def _values(ev: dict, take: Take) -> ControlValues:
+    try:
+        return values_from_json(ev["values"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordError(f"{take.folder}: the control state of frame {ev['frame']} is malformed ({exc!r})") from exc
 
 
 def _installed(inst: dict, feeds: dict[int, _Feed], current: int) -> int:

@@ -16,8 +16,8 @@ import numpy as np
 from ..control.vocabulary import pattern_of
 from ..show.bundle import ShowError, show_digest
 from ..toml_io import read_toml
-from .take_format import (AUDIO_DIR, CHUNK_SUFFIX, EVENTS, FORMAT, FRAME, FRAMES, HEADER, RecordError,
-                          chunk_name)
+from .take_format import (AUDIO_DIR, CHUNK_SUFFIX, EVENTS, FIELDS, FORMAT, FRAME, FRAMES, HEADER, HEADER_FIELDS,
+                          RecordError, chunk_name)
 
 
 def read_flac(path: Path, channels: int) -> np.ndarray:
@@ -121,9 +121,12 @@ class Take:
         if not isinstance(version, int) or version > FORMAT:
             raise RecordError(f"{folder / HEADER}: format {version!r}; this latentvj reads format {FORMAT} "
                               f"and older (the take was made by latentvj {header.get('latentvj', '?')}: update)")
-        for key in ("audio", "engine", "input"):
-            if not isinstance(header.get(key), dict):
-                raise RecordError(f"{folder / HEADER}: no [{key}] table")
+        for table, keys in HEADER_FIELDS.items():
+            if not isinstance(header.get(table), dict):
+                raise RecordError(f"{folder / HEADER}: no [{table}] table")
+            missing = [k for k in keys if k not in header[table]]
+            if missing:
+                raise RecordError(f"{folder / HEADER}: [{table}] has no {', '.join(missing)}")
         notes: list[str] = []
         events = _read_events(folder / EVENTS, notes)
         if not any(e.get("kind") == "start" for e in events):
@@ -195,7 +198,14 @@ def _read_events(path: Path, notes: list[str]) -> list[dict[str, Any]]:
                 notes.append(f"{path.name} ends in the middle of an event (line {i}); replaying what comes before it")
                 break
             raise RecordError(f"{path}: line {i} is not an event ({line[:80]!r})")
+        missing = [f for f in FIELDS.get(doc["kind"], ()) if f not in doc]
+        if missing:
+            raise RecordError(f"{path}: line {i}: a {doc['kind']} event without {', '.join(missing)}")
         events.append(doc)
+    installed = {e["serial"] for e in events if e["kind"] in ("start", "install")}
+    for e in events:
+        if e["kind"] == "take" and e["serial"] not in installed:
+            raise RecordError(f"{path}: show {e['serial']} is drawn from frame {e['frame']} but never installed")
     return events
 
 

@@ -34,7 +34,22 @@ FLUSH_S = 0.5  # events and frames reach the disk at least this often
 # outgoing show's during a fade; -1 without one)
 FRAME = np.dtype([("frame", "<i8"), ("media", "<f8"), ("clock", "<i8"), ("music", "<i8"),
                   ("fade_clock", "<i8"), ("fade_music", "<i8")])
-KINDS = ("start", "install", "take", "state", "lost", "message", "error", "stop")
+HEADER_FIELDS = {  # record.toml's tables and the keys a replay reads
+    "audio": ("sample_rate", "channels", "chunk_seconds"),
+    "engine": ("fps", "latency_margin_ms", "features_latency_ms", "seed", "channel", "interpolate", "fade_mode",
+               "width", "height"),
+    "input": (),
+}
+SHOW_FIELDS = ("serial", "show", "source", "checksum")
+FIELDS = {  # what each kind of event must carry (more is allowed: a newer writer may add fields)
+    "start": ("at", "t0", *SHOW_FIELDS),
+    "install": ("at", "t0", "fade", "still", *SHOW_FIELDS),
+    "take": ("frame", "t", "serial", "fade", "still"),
+    "state": ("frame", "t", "values"),
+    "lost": ("at", "frames"),
+    "message": ("t", "address", "args"),
+    "stop": ("frames", "samples"),
+}
 
 # FLAC's channel layouts by count (the order is kept as it came, whatever the names say)
 LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}

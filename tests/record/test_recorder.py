@@ -12,7 +12,9 @@ from latentvj.daemon.record import recorder as recorder_module
 from latentvj.daemon.record.recorder import Recorder
 from latentvj.daemon.record.take import Take
 
-HEADER = {"engine": {"fps": 30.0}, "input": {"name": "test"}}
+HEADER = {"engine": {"fps": 30.0, "latency_margin_ms": 20.0, "features_latency_ms": 7.0, "seed": 0, "channel": -1,
+                     "interpolate": True, "fade_mode": "linear", "width": 64, "height": 64},
+          "input": {"name": "test"}}
 
 
 def test_audio_comes_back_exactly_in_whole_seconds_and_a_short_last_chunk(tmp_path):

@@ -54,7 +54,12 @@ def test_a_take_cut_short_replays_everything_before_the_cut(live_take, take_copy
      "format 9; this latentvj reads format 1"),
     (lambda t: (t / "events.jsonl").write_text("{broken\n" + (t / "events.jsonl").read_text()),
      "line 1 is not an event"),
-], ids=["header", "events", "frames", "audio", "chunk", "newer", "garbled"])
+    (lambda t: (t / "events.jsonl").write_text((t / "events.jsonl").read_text().replace('"kind":"take","frame"',
+                                                                                     '"kind":"take","frames"')),
+     "a take event without frame"),
+    (lambda t: (t / "record.toml").write_text((t / "record.toml").read_text().replace("fps =", "rate =")),
+     r"\[engine\] has no fps"),
+], ids=["header", "events", "frames", "audio", "chunk", "newer", "garbled", "field", "header key"])
 def test_a_damaged_take_is_refused_naming_what_is_wrong(take_copy, damage, message):
     damage(take_copy)
     with pytest.raises(RecordError, match=message):
