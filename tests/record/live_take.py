@@ -45,8 +45,9 @@ class LiveTake:
     errors: list[str]
 
 
-def record_live(parent: Path, features_show: Path, audio_path: Path) -> LiveTake:
-    audio, sr = load_audio(audio_path, 44100)
+def record_live(parent: Path, features_show: Path, audio_path: Path, rate: int = 44100) -> LiveTake:
+    """rate: the input's sample rate (another than the shows' 44.1 kHz: the engine resamples)."""
+    audio, sr = load_audio(audio_path, rate)
     control = Control(ShowRuntime.load("demo", LIVE).latent_dim, parent / "presets")
     sink = MemorySink()
     engine = LiveEngine(PacedSource("track", audio, sr, loop=False), ShowRuntime.load("demo", LIVE), control,

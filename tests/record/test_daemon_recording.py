@@ -91,3 +91,5 @@ def test_record_over_osc_starts_and_ends_a_take(track_wav, tmp_path):
     take = Take.open(folder)
     assert take.clean and "/latentvj/scale 1" in take.info()
     assert len(take.frames) >= 30
+    sink = MemorySink()  # a take started mid-set replays from its start (its shows' streams start fresh there)
+    assert replay(take, CPU, [sink]).frames == len(take.frames) == len(sink.frames)

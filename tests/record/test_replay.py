@@ -53,3 +53,15 @@ def _shrink(frame: np.ndarray) -> np.ndarray:
 
     t = torch.from_numpy(frame[..., :3].astype(np.float32)).permute(2, 0, 1)[None]
     return torch.nn.functional.interpolate(t, size=(64, 64), mode="area")[0].numpy()
+
+
+def test_a_take_from_a_48_khz_input_replays_exactly_through_the_resampler(tmp_path, features_show, track_wav):
+    from record.live_take import record_live
+
+    live = record_live(tmp_path, features_show, track_wav, rate=48000)
+    take = Take.open(live.folder)
+    assert take.sample_rate == 48000
+    sink = MemorySink()
+    replay(take, CPU, [sink])
+    for j, frame in sorted(live.frames.items()):
+        np.testing.assert_array_equal(sink.frames[j], frame, err_msg=f"frame {j}")
