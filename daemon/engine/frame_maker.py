@@ -49,9 +49,9 @@ class FrameMaker:
         if fade > 0:
             w, h = self.size
             self.fade = Crossfade(w, h, fade, media, self.opts.fade_mode, None if still else self.pipeline,
-                                  self.latency)
+                                  self.latency, rt.decoder.device)
             if still:  # a switch during a fade: from the picture as it is
-                self.fade.outgoing[...] = self.last_frame
+                self.fade.hold(self.last_frame)
             self.pipeline = FramePipeline(rt, self.latch, self.opts.fps, self.opts.seed)
         else:
             self.fade = None
@@ -74,7 +74,7 @@ class FrameMaker:
         fresh = True
         try:
             fresh = self.pipeline.make(media - self.latency, frame, media - self.fast_latency, upto)
-            if self.fade is not None and self.fade.draw(media, frame, self.fast_latency, fade_upto):
+            if self.fade is not None and self.fade.draw(media, frame, self.fast_latency, fade_upto, self.rt.decoder):
                 self.fade = None  # over: the outgoing show's last reference here
         except Exception as exc:  # noqa: BLE001 - the frames go on
             self.decode_errors += 1

@@ -134,6 +134,12 @@ class FrameDecoder:
             if self.host_copy:
                 dst.copy_(rgba)
 
+    @property
+    def rgba(self) -> torch.Tensor | None:
+        """The last frame on the device, (H, W, 4) uint8 (a GPU decoder's; None on the CPU, where
+        frames go straight to the host): a show fade mixes two of them there."""
+        return self._rgba
+
     def use_device_frames(self, n: int, host_copy: bool) -> None:
         """Keep n device RGBA frames in turn for sinks that take them (they read on their own
         threads, so one buffer would be overwritten under them); allocated here, once."""

@@ -47,6 +47,25 @@ def test_a_fade_mixes_in_linear_light_and_ends_on_each_picture_exactly():
     assert [fade.weight(t) for t in (9.0, 10.0, 11.5, 12.0, 13.0)] == [0.0, 0.0, 0.75, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("mode", ["linear", "srgb"])
+def test_the_mix_on_the_device_is_the_table_mix_value_for_value(mode):
+    """The mix runs in torch (on the decoders' device); it must be the plain table lookups and
+    float32 arithmetic, written out here in numpy, for every pixel."""
+    from latentvj.daemon.engine.crossfade import _LEVELS, FROM_LINEAR, TO_LINEAR
+
+    rng = np.random.default_rng(0)
+    for w in (0.0, 0.13, 0.5, 0.77, 1.0):
+        f = Crossfade(64, 48, 1.0, 0.0, mode)
+        f.outgoing[...] = rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)
+        inc = rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)
+        a, b = ((TO_LINEAR[x[..., :3]] if mode == "linear" else x[..., :3].astype(np.float32))
+                for x in (f.outgoing, inc))
+        mixed = (b - a) * np.float32(w) + a
+        want = FROM_LINEAR[np.rint(mixed * (_LEVELS - 1)).astype(int)] if mode == "linear" else np.rint(mixed)
+        f.mix(inc, w)
+        np.testing.assert_array_equal(inc[..., :3], want.astype(np.uint8), err_msg=f"w={w}")
+
+
 def engine_with_log():
     log = []  # (frame, show, fading)
     engine = LiveEngine(PacedSource("tone", np.zeros((44100, 1), np.float32), 44100, loop=True),
