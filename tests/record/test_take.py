@@ -34,14 +34,18 @@ def test_a_take_cut_short_replays_everything_before_the_cut(live_take, take_copy
         c.unlink()
     take = Take.open(take_copy)
     assert not take.clean
+    kept = np.frombuffer(frames[: FRAME.itemsize * 150], dtype=FRAME)
+    playable = kept[kept["media"] <= 4.0]  # what the 4 whole seconds of audio cover
+    last = int(playable["frame"][-1])
     text = take.info()
     assert "did NOT end cleanly" in text and "middle of an event" in text and "middle of a frame record" in text
-    assert f"replays up to frame {4 * FPS} at 4.00 s" in text
+    assert f"replays up to frame {last} at {playable['media'][-1]:.2f} s" in text
     sink = MemorySink()
     result = replay(take, CPU, [sink])
-    assert result.frames == 4 * FPS + 1
-    for j in range(4 * FPS + 1):
-        np.testing.assert_array_equal(sink.frames[j], live_take.frames[j], err_msg=f"frame {j}")
+    assert result.frames == len(playable) and last >= 4 * FPS - 5  # (a loaded machine may drop a few live)
+    j0 = int(playable["frame"][0])
+    for j in playable["frame"]:
+        np.testing.assert_array_equal(sink.frames[int(j) - j0], live_take.frames[int(j)], err_msg=f"frame {j}")
 
 
 @pytest.mark.parametrize("damage, message", [
