@@ -31,6 +31,7 @@ from .take_format import (AUDIO_DIR, CHUNK_SECONDS, EVENTS, FLUSH_S, FORMAT, FRA
 log = logging.getLogger("latentvj.record")
 
 _CLOSE = object()
+MAX_BACKLOG_S = 30.0  # audio waiting for a disk this far behind ends the take (memory is not a disk)
 
 
 def show_fields(rt) -> dict[str, Any]:
@@ -77,6 +78,8 @@ class Recorder:
         except OSError as exc:
             raise RecordError(f"record: cannot create {self.folder} ({exc.strerror})") from exc
         self.samples = 0  # audio frames handed over so far (the encoder thread's count: events' `at`)
+        self._taken = 0  # audio frames the writer has taken off the queue (the writer's count)
+        self._max_backlog = int(MAX_BACKLOG_S * sample_rate)
         self.frames = 0  # frame records written
         self.failed: str | None = None
         self._q: queue.SimpleQueue = queue.SimpleQueue()
@@ -93,6 +96,10 @@ class Recorder:
     def audio(self, block: np.ndarray) -> None:
         """Encoder thread: block (frames, channels) float32, as the engine heard it."""
         if not self._closed:
+            if self.samples - self._taken > self._max_backlog:  # the writer cannot keep up
+                self._closed = True
+                self._q.put(("overrun", None))
+                return
             self._q.put(("audio", block.copy()))
             self.samples += len(block)
 
@@ -154,7 +161,10 @@ class Recorder:
                 self.on_error(self.failed)
 
     def _take(self, tag: str, payload: Any) -> None:
+        if tag == "overrun":
+            raise OSError(f"the disk did not keep up: over {MAX_BACKLOG_S:g} s of audio waited to be written")
         if tag == "audio":
+            self._taken += len(payload)
             self._pending.append(payload)
             self._pending_n += len(payload)
             if self._pending_n >= self._chunk:

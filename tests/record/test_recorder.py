@@ -50,3 +50,27 @@ def test_a_full_disk_ends_the_take_with_one_message_and_the_calls_go_on(tmp_path
         rec.frame(1, 0.1, (0, 0), None)
     rec.close()
     assert len(told) == 1 and "No space left on device" in told[0] and "the show goes on" in told[0]
+
+
+def test_a_disk_that_cannot_keep_up_ends_the_take_instead_of_filling_memory(tmp_path, monkeypatch):
+    import threading
+
+    slow = threading.Event()
+    write = recorder_module.write_flac
+
+    def stuck(path, samples, rate):
+        slow.wait(10)  # a disk that does not answer, for a while
+        write(path, samples, rate)
+
+    monkeypatch.setattr(recorder_module, "write_flac", stuck)
+    monkeypatch.setattr(recorder_module, "MAX_BACKLOG_S", 2.0)
+    told: list[str] = []
+    rec = Recorder(tmp_path / "take", HEADER, 8000, 1, told.append)
+    block = np.zeros((800, 1), np.float32)
+    for _ in range(100):  # 10 s of audio while the first chunk's write hangs
+        rec.audio(block)
+    assert rec.samples <= 3 * 8000 + 800  # it stopped taking audio past the backlog
+    slow.set()
+    assert eventually(lambda: rec.failed is not None)
+    rec.close()
+    assert len(told) == 1 and "did not keep up" in told[0]
