@@ -13,15 +13,9 @@ import time
 import numpy as np
 import torch
 
-from ..app import DEMO_LOOP
-from ..audio.files import load_audio
-from ..audio.sources import PacedSource
-from ..control.state import Control
 from ..engine.engine_options import EngineOptions
-from ..engine.live_engine import LiveEngine
 from ..engine.run_stats import STAT_CAPACITY
-from ..show.runtime import RuntimeOptions, ShowRuntime
-from ..sinks import make_sink
+from .demo_engine import demo_engine
 
 LEAD_S = 4.0  # the demo alone first: the frames a fade is compared with
 
@@ -35,16 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    opts = RuntimeOptions(torch.device("cpu"))
-    rt = ShowRuntime.load("demo", opts)
-    audio, _ = load_audio(DEMO_LOOP, rt.sample_rate)
     frames: list[tuple[int, bool, float]] = []  # (grid index, fading, frame ms)
 
     def observe(j, frame, done, status) -> None:
         frames.append((j, status.fading, float(engine.stats.frame_ms[(engine.stats.published - 1) % STAT_CAPACITY])))
 
-    engine = LiveEngine(PacedSource("demo", audio, rt.sample_rate, loop=True), rt, Control(rt.latent_dim),
-                        [make_sink("null")], None, EngineOptions(fps=a.fps), opts, observer=observe)
+    engine = demo_engine(EngineOptions(fps=a.fps), observer=observe)
     engine.start()
     try:
         time.sleep(LEAD_S)

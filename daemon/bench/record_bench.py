@@ -13,24 +13,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..app import DEMO_LOOP
-from ..audio.files import load_audio
-from ..audio.sources import PacedSource
-from ..control.state import Control
 from ..engine.engine_options import EngineOptions
-from ..engine.live_engine import LiveEngine
 from ..record.take_folder import TakeFolder, take_header
-from ..show.runtime import RuntimeOptions, ShowRuntime
-from ..sinks import make_sink
+from .demo_engine import demo_engine
 
 
 def one_run(seconds: float, fps: float, sink: str, takes: Path | None) -> dict:
     """One live run of the demo; with `takes`, recorded into a new take there."""
-    opts = RuntimeOptions(torch.device("cpu"))
-    rt = ShowRuntime.load("demo", opts)
-    audio, _ = load_audio(DEMO_LOOP, rt.sample_rate)
-    engine = LiveEngine(PacedSource("demo", audio, rt.sample_rate, loop=True), rt, Control(rt.latent_dim),
-                        [make_sink(sink)], None, EngineOptions(fps=fps, max_frames=round(seconds * fps)), opts)
+    engine = demo_engine(EngineOptions(fps=fps, max_frames=round(seconds * fps)), sink)
     errors: list[str] = []
     rec = TakeFolder(takes, take_header(engine)).start(engine.source, errors.append) if takes else None
     engine.record(rec)
