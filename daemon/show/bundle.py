@@ -184,12 +184,26 @@ def _unpack_zip(path: Path, out: Path) -> Path:
     raise ShowError(f"{path}: the zip holds no {MANIFEST}")
 
 
+_digests: dict[tuple, str] = {}  # (path, size, mtime, inode) -> SHA-256: a file is hashed once while unchanged
+_DIGESTS_KEPT = 64
+
+
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """The file's SHA-256. A show load checks each model file against its manifest and then keys
+    the parsed-model cache by the same digest (torchscript.py): the second ask costs a stat."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    digest = _digests.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        if len(_digests) >= _DIGESTS_KEPT:
+            _digests.clear()
+        _digests[key] = digest
+    return digest
 
 
 def _need(table: dict, key: str, kind: type | tuple, where: str) -> Any:
