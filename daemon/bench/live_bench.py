@@ -176,7 +176,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, budget: ThreadBudget, second
     listener.close()
     onset_ms = np.array(first_after([source.start_time + t for t in clicks], listener.arrived) or [np.nan])
     counts = engine.status().encoder
-    music = engine.music_ms[: min(counts.music_hops, STAT_CAPACITY)]
+    music = engine.tally.music_ms[: min(counts.music_hops, STAT_CAPACITY)]
     music_share = music.mean() / (rt.music_period * 1e3) * 100 if len(music) else float("nan")
     s = engine.stats
     dues = [source.start_time + t for t in clicks]
@@ -185,7 +185,7 @@ def run_bench(cfg: RunConfig, opts: RuntimeOptions, budget: ThreadBudget, second
     f50, f95, f99 = s.percentiles("frame_ms")
     d50, _, d99 = s.percentiles("decode_ms")
     r50, _, r99 = s.percentiles("rgba_ms")
-    enc = engine.encode_ms[: min(counts.hops, STAT_CAPACITY)]
+    enc = engine.tally.encode_ms[: min(counts.hops, STAT_CAPACITY)]
     hop_ms = rt.period * 1e3
     lines = [
         f"bench: {rt.describe()}",

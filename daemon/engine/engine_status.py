@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..audio.music_analysis import EVENTS
+from .run_stats import STAT_CAPACITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,33 @@ class EncoderCounts:
     music_hops: int = 0  # music stream hops analysed
     lost_frames: int = 0  # source frames lost because the encoder fell a ring behind
     onsets: tuple[int, ...] = (0,) * len(EVENTS)  # onsets detected so far, per music_analysis.EVENTS
+
+
+class EncoderTally:
+    """The encoder thread's running figures, and `counts`, the immutable snapshot of them that the
+    renderer publishes (swapped whole after each hop that changes them). The per-hop times are
+    for after the engine stops (the bench reads them)."""
+
+    def __init__(self) -> None:
+        self.encode_ms = np.zeros(STAT_CAPACITY)  # per RAVE hop, the newest STAT_CAPACITY
+        self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time, not waits
+        self.hops = self.music_hops = self.lost = 0
+        self._onsets = [0] * len(EVENTS)
+        self.counts = EncoderCounts()
+
+    def music(self, events: int, ms: float) -> None:
+        """A music hop analysed in `ms`, with its EVENTS bits."""
+        self.music_ms[self.music_hops % STAT_CAPACITY] = ms
+        self.music_hops += 1
+        for k in range(len(self._onsets)):
+            self._onsets[k] += (events >> k) & 1
+
+    def latent(self, ms: float) -> None:
+        self.encode_ms[self.hops % STAT_CAPACITY] = ms
+        self.hops += 1
+
+    def publish(self) -> None:
+        self.counts = EncoderCounts(self.hops, self.music_hops, self.lost, tuple(self._onsets))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,13 @@ Who owns what (each piece of state is written by one thread; the others get it b
   encoder (LatestSlot);
 - the encoder thread owns the audio side: each fed show's hop streams and clocks (the outgoing
   one's too while a fade runs; it stops feeding it once the status says the fade is over), its
-  counters (`EncoderCounts`, swapped whole); it hands each installed show to the renderer
+  counters (`EncoderTally`, its `counts` swapped whole); it hands each installed show to the renderer
   (another LatestSlot) once its clock starts where the audio is;
 - the render thread owns the FrameMaker (frame_maker.py: the pipelines, two during a fade, the
   show it draws, the fade, the controls as each frame sees them), the frame statistics, and
   publishes `EngineStatus` once a frame (one reference swap of an immutable object): the only
   thing other threads (web page, map reloads, the show worker waiting for its show to play) read
-  while the engine runs. `stats`, `encode_ms` and `music_ms` are for after `stop()`;
+  while the engine runs. `stats` and `tally`'s per-hop times are for after `stop()`;
 - a recording (`record`) is set by a control thread; the encoder thread gives it the audio, the
   show installs and losses, the render thread each frame's schedule and control snapshots; it
   writes them on its own thread (record/recorder.py).
@@ -39,17 +39,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..audio.music_analysis import EVENTS
 from ..audio.pcm24 import to_pcm24
 from ..control.osc_out import OscOut
 from ..control.state import Control
 from .engine_options import EngineOptions, latency_seconds, picture_offset
-from .engine_status import EncoderCounts, EngineStatus, frozen_copy
+from .engine_status import EncoderTally, EngineStatus, frozen_copy
 from .frame_maker import FrameMaker
 from .latest_slot import LatestSlot
 from .show_switcher import ShowSwitcher
 from .show_feed import ShowFeed
-from .run_stats import STAT_CAPACITY, RunStats
+from .run_stats import RunStats
 from ..show.runtime import RuntimeOptions, ShowRuntime
 from ..sinks import FramePool, Sink, SinkSet, StreamInfo
 from ..sinks.sink_set import route_device_frames
@@ -102,12 +101,9 @@ class LiveEngine:
         self._feed = ShowFeed(runtime, source.sample_rate, opts.channel)
         self._out_feed: ShowFeed | None = None  # the outgoing show during a fade
         self._src_frames = 0  # source frames consumed, lost ones included
-        self._onsets = [0] * len(EVENTS)
-        self._counts = EncoderCounts()  # published: read by the renderer
+        self.tally = EncoderTally()  # hops, onsets, lost audio; `tally.counts` is what the renderer publishes
         # encoder -> renderer: (show, serial, fade s, fade from a still of the picture on screen)
         self._installed: LatestSlot[tuple[ShowRuntime, int, float, bool]] = LatestSlot()
-        self.encode_ms = np.zeros(STAT_CAPACITY)  # per hop (read after stop)
-        self.music_ms = np.zeros(STAT_CAPACITY)  # per fine hop: the music stream's CPU time, not waits (after stop)
         # -- the render thread's
         self.pool = FramePool(w, h, opts.sink_queue)
         self.maker = FrameMaker(runtime, control, opts, self.size, self.pool.next())  # the show drawn, the fade
@@ -206,15 +202,11 @@ class LiveEngine:
         else:
             self._out_feed.feed(block)
 
-    def _count(self, hops: int, music_hops: int, lost: int) -> None:
-        """Encoder thread: publish its figures (an immutable object: no reader sees half an update)."""
-        self._counts = EncoderCounts(hops, music_hops, lost, tuple(self._onsets))
-
     def _encode_loop(self) -> None:
         ring = self.source.ring
         block = np.zeros((4096, ring.channels), dtype=np.float32)  # (frames, channels)
-        osc = self.osc_out
-        lost_seen = lost_total = n_hops = n_music = 0
+        osc, tally = self.osc_out, self.tally
+        lost_seen = 0
         next_check = 0.0
         rec_seen: Recorder | None = None
         while not self._stop.is_set():
@@ -233,13 +225,13 @@ class LiveEngine:
                 lost = ring.lost - lost_seen
                 lost_seen = ring.lost
                 self._src_frames += lost
-                lost_total += lost
+                tally.lost += lost
                 for fed in (feed, self._out_feed):
                     if fed is not None:
                         fed.skip(lost)
                 if rec is not None:
                     rec.event("lost", at=rec.samples, frames=lost)
-                self._count(n_hops, n_music, lost_total)
+                tally.publish()
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + CHECK_EVERY_S
@@ -255,24 +247,18 @@ class LiveEngine:
                 rec.audio(block[:n])
             if self.sinks.wants_audio:
                 self.sinks.audio(block[:n].copy())
-            onsets = False
+            changed = False
             for events, ms in feed.music_hops(block[:n]):  # the fast path first: it must not wait for RAVE
-                self.music_ms[n_music % STAT_CAPACITY] = ms
-                n_music += 1
+                tally.music(events, ms)
                 if events:
-                    onsets = True
-                    counts = self._onsets
-                    for k in range(len(counts)):
-                        counts[k] += (events >> k) & 1
+                    changed = True
                     if osc is not None:
                         osc.events(events)
-            coarse = False
             for ms in feed.latent_hops(block[:n]):
-                self.encode_ms[n_hops % STAT_CAPACITY] = ms
-                n_hops += 1
-                coarse = True
-            if onsets or coarse:
-                self._count(n_hops, n_music, lost_total)
+                tally.latent(ms)
+                changed = True
+            if changed:
+                tally.publish()
             if self._out_feed is not None:
                 self._feed_outgoing(block[:n])
 
@@ -300,7 +286,7 @@ class LiveEngine:
         rt, p = m.rt, m.pipeline
         return EngineStatus(j, rt.name, m.serial, rt.latent_dim, rt.uses_clock, rt.uses_music, m.latency,
                             self.fast_latency, s.fps(), latency_ms, s.dropped, s.late, m.decode_errors,
-                            frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self._counts,
+                            frozen_copy(p.latent), frozen_copy(p.music), frozen_copy(p.conditioning), self.tally.counts,
                             m.fade is not None)
 
     def _render_loop(self) -> None:
