@@ -92,6 +92,11 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 
+    @property
+    def writing(self) -> bool:
+        """The writer thread runs: False once the take was closed or ended on a failed write."""
+        return self._thread.is_alive()
+
     # ---- the engine's side: never waits, never raises ------------------------------------------
     def audio(self, block: np.ndarray) -> None:
         """Encoder thread: block (frames, channels) float32, as the engine heard it."""
@@ -118,8 +123,9 @@ class Recorder:
             self._q.put(("frame", (j, media, counts[0], counts[1], fc, fm)))
 
     def close(self) -> None:
-        """Write what is queued, the end marker and the last partial second of audio; then return."""
-        if not self._thread.is_alive():
+        """Write what is queued, the end marker and the last partial second of audio; then return
+        (at once when the take already ended on a failed write)."""
+        if not self.writing:
             return
         self._closed = True
         self._q.put((_CLOSE, None))
@@ -135,17 +141,18 @@ class Recorder:
                 tag, payload = None, None
             if tag is _CLOSE:
                 self._write(self._finish)
+            elif tag is not None:
+                self._write(lambda: self._take(tag, payload))
+            if time.monotonic() - last_flush >= FLUSH_S:
+                self._write(self._flush)
+                last_flush = time.monotonic()
+            if tag is _CLOSE or self.failed is not None:  # the take ends; its thread too
                 for f in (self._events, self._frames):
                     try:
                         f.close()
                     except OSError:  # the data is as durable as the last flush; nothing more to say
                         pass
                 return
-            if tag is not None and self.failed is None:
-                self._write(lambda: self._take(tag, payload))
-            if time.monotonic() - last_flush >= FLUSH_S and self.failed is None:
-                self._write(self._flush)
-                last_flush = time.monotonic()
 
     def _write(self, step: Callable[[], None]) -> None:
         if self.failed is not None:

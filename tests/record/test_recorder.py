@@ -48,6 +48,7 @@ def test_a_full_disk_ends_the_take_with_one_message_and_the_calls_go_on(tmp_path
     for _ in range(100):  # the engine's calls after the failure: ignored, never raised
         rec.audio(block)
         rec.frame(1, 0.1, (0, 0), None)
+    assert eventually(lambda: not rec.writing)  # the take ended with its thread, files closed
     rec.close()
     assert len(told) == 1 and "No space left on device" in told[0] and "the show goes on" in told[0]
 
