@@ -18,6 +18,7 @@ from latentvj.training.data.dataset import DatasetError, FrameDataset
 from latentvj.training.show.image_model import SOUND_PARTS
 
 ARCHES = ("ours", "baseline", "show")
+FOOTAGE_MODES = ("frames", "drawn")  # show: what the shots put on screen (footage_frames.py)
 # `train show` and `train vae` start from these instead: a window of history for the mapping (the
 # decay of a kick, the last beats), and a budget that trains a 60 s 64x64 video in minutes on a CPU
 # On real footage (training/bench/footage_bench.py at 64x64, one run each) 4 audio directions and noise 0.6
@@ -57,6 +58,8 @@ class TrainConfig:
     fm_weight: float = 1.0  # show: discriminator feature matching
     adv_start: float = 0.3  # show: the part of the run before the discriminator joins
     kl_warmup: float = 0.2  # show: the part of the run over which the KL weight ramps up from 0
+    footage: str = "frames"  # show: play the training frames themselves where the walk is on them (footage_frames.py) | drawn
+    footage_mb: int = 400  # show: the kept frames' size at most (decoder.ts); a longer video keeps fewer frames per shot
     residual_frames: int = 20000  # show: training frames kept for the shots to play, at most
     cuts: str = "learn"  # show: learn the cut rule from the training video (cut_rules.py), or "fixed": redraw_*
     redraw_on: str = "beat"  # show: music events that may cut to another shot (beat, kick, snare, hat)
@@ -94,6 +97,8 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
         raise DatasetError(f"{where}: amp '{cfg.amp}' is not auto or off")
     if cfg.sound not in SOUND_PARTS:
         raise DatasetError(f"{where}: sound '{cfg.sound}' is not one of {', '.join(SOUND_PARTS)}")
+    if cfg.footage not in FOOTAGE_MODES:
+        raise DatasetError(f"{where}: footage '{cfg.footage}' is not one of {', '.join(FOOTAGE_MODES)}")
     if cfg.cuts not in ("learn", "fixed"):
         raise DatasetError(f"{where}: cuts '{cfg.cuts}' is not learn or fixed")
     if cfg.baseline_loss not in ("l1", "mse"):
@@ -106,7 +111,7 @@ def apply(cfg: TrainConfig, values: dict[str, Any], where: str) -> TrainConfig:
     if len(set(kinds)) != len(kinds):
         raise DatasetError(f"{where}: conditioning '{cfg.conditioning}' names a stream twice")
     for key in ("steps", "batch", "context", "music_window", "latent", "audio_latent", "log_every", "eval_every",
-                "ckpt_every", "residual_frames"):
+                "ckpt_every", "residual_frames", "footage_mb"):
         if getattr(cfg, key) < 1:
             raise DatasetError(f"{where}: '{key}' must be at least 1")
     if not 8 <= cfg.latent <= 64:

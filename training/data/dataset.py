@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from latentvj.daemon.show.conditioning import (
     Conditioning,
@@ -195,4 +196,13 @@ class StepBatches(torch.utils.data.Dataset):
         return torch.from_numpy(self.data.inputs(idx, self.cond)), torch.from_numpy(self.data.frames(idx))
 
 
-__all__ = ["FrameDataset", "DatasetError", "StepBatches", "heldout_mask", "to_tensor", "MANIFEST"]
+def device_images(frames: torch.Tensor, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """(B, H, W, 3) uint8 on the host -> (B, 3, h, w) float in [0, 1] on the device at the model's size."""
+    x = frames.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
+    w, h = size
+    if x.shape[-2:] != (h, w):
+        x = F.interpolate(x, size=(h, w), mode="area")
+    return x
+
+
+__all__ = ["FrameDataset", "DatasetError", "StepBatches", "device_images", "heldout_mask", "to_tensor", "MANIFEST"]

@@ -36,7 +36,7 @@ from latentvj.training.checkpoint import (
     meta_conditioning,
     save_atomic,
 )
-from latentvj.training.data.dataset import DatasetError, FrameDataset, StepBatches, to_tensor
+from latentvj.training.data.dataset import DatasetError, FrameDataset, StepBatches, device_images, to_tensor
 from latentvj.training.distributed import join
 from latentvj.training.eval.evaluate import Predict, eval_indices, format_metrics, metrics, predictor
 from latentvj.training.train_config import TrainConfig, conditioning_of, to_dict
@@ -69,15 +69,6 @@ def _meta(cfg: TrainConfig, data: FrameDataset) -> dict:
         # held-out inputs kept with the weights, so `export` can check the show without the dataset
         "probe_inputs": data.inputs(probe_idx, cond).tolist(),
     }
-
-
-def device_images(frames: torch.Tensor, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    """(B, H, W, 3) uint8 on the host -> (B, 3, h, w) float in [0, 1] on the device at the model's size."""
-    x = frames.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-    w, h = size
-    if x.shape[-2:] != (h, w):
-        x = F.interpolate(x, size=(h, w), mode="area")
-    return x
 
 
 def _loss(cfg: TrainConfig, model: torch.nn.Module, z: torch.Tensor, x: torch.Tensor,

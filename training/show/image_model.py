@@ -65,10 +65,17 @@ class GradedDecoder(nn.Module):
         identity[[0, 4, 8]] = 1.0  # the matrix's diagonal
         self.register_buffer("identity", identity.flatten())
 
+    def cell_grades(self, a: torch.Tensor) -> torch.Tensor:
+        """a (B, audio) -> the grade per cell (B, 12, cells, cells): matrix rows, then offsets."""
+        return (self.light(a) + self.identity).view(a.shape[0], 12, self.cells, self.cells)  # GRADE
+
+    def spread(self, g: torch.Tensor) -> torch.Tensor:
+        """A grade per cell (B, 12, cells, cells) -> at full size (B, 12, H, W)."""
+        return F.interpolate(g, size=(self.height, self.width), mode="bilinear", align_corners=False)
+
     def grade(self, a: torch.Tensor) -> torch.Tensor:
         """a (B, audio) -> the grade at full size (B, 12, H, W): matrix rows, then offsets."""
-        g = (self.light(a) + self.identity).view(a.shape[0], 12, self.cells, self.cells)  # GRADE
-        return F.interpolate(g, size=(self.height, self.width), mode="bilinear", align_corners=False)
+        return self.spread(self.cell_grades(a))
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         return self.graded(self.frame.logits(latent[:, self.audio :]), latent[:, : self.audio])
@@ -77,10 +84,14 @@ class GradedDecoder(nn.Module):
         """f: (B, 3, H, W) the picture's logits (frame.logits), a: (B, audio) -> the graded picture."""
         if self.audio == 0:
             return torch.sigmoid(f)
-        g = self.grade(a)  # (B, 12, H, W)
-        b, _, h, w = g.shape
-        m = g[:, :9].reshape(b, 3, 3, h, w)
-        return torch.sigmoid((m * f.unsqueeze(1)).sum(2) + g[:, 9:])
+        return torch.sigmoid(apply_grade(self.grade(a), f))
+
+
+def apply_grade(g: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """g (B, 12, H, W) a grade at full size, f (B, 3, H, W) logits -> the graded logits (B, 3, H, W)."""
+    b, _, h, w = g.shape
+    m = g[:, :9].reshape(b, 3, 3, h, w)
+    return (m * f.unsqueeze(1)).sum(2) + g[:, 9:]
 
 
 class ImageAutoencoder(nn.Module):

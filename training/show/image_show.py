@@ -22,7 +22,14 @@ from latentvj.daemon.show.shots import ShotPlayer, ShotRules
 from latentvj.training.show.audio_mapping import AffineMapping, AudioMapping, PaddedMapping
 from latentvj.training.checkpoint import meta_conditioning
 from latentvj.training.data.dataset import DatasetError, FrameDataset
-from latentvj.training.show.image_model import ImageAutoencoder, PatchDiscriminator, fold_pca, fold_whitening
+from latentvj.training.show.footage_frames import keep_frames
+from latentvj.training.show.image_model import (
+    GradedDecoder,
+    ImageAutoencoder,
+    PatchDiscriminator,
+    fold_pca,
+    fold_whitening,
+)
 from latentvj.training.train_config import TrainConfig
 
 Predict = Callable[[np.ndarray], torch.Tensor]  # (B,) global frame indices -> (B, 3, H, W) in [0, 1]
@@ -103,9 +110,12 @@ def direct_weight(cond: Conditioning, latent: int) -> np.ndarray | None:
 
 
 def assemble(meta: dict, ae: ImageAutoencoder, mapping: AudioMapping, state: dict, bank: np.ndarray,
-             runs: np.ndarray, mode: str, rules: ShotRules, seed: int, fps: float) -> ImageShowParts:
+             runs: np.ndarray, mode: str, rules: ShotRules, seed: int, fps: float,
+             kept: tuple[FrameDataset, np.ndarray] | None = None) -> ImageShowParts:
     """The show's parts with the PCAs folded in: mapping -> [audio directions | 0], decoder of
-    [audio directions | footage directions]; `direct`: loudness alone on audio direction 0."""
+    [audio directions | footage directions]; `direct`: loudness alone on audio direction 0.
+    `kept`: the dataset and the bank's (N,) frame indices, to play the frames themselves
+    (footage_frames.py; a graded decoder only)."""
     audio = meta["audio"]
     footage = meta["latent"] - audio
     # (trained channels last; the daemon's decoder runs on one latent at a time, in the default layout)
@@ -121,4 +131,7 @@ def assemble(meta: dict, ae: ImageAutoencoder, mapping: AudioMapping, state: dic
         folded = copy.deepcopy(mapping).cpu().eval()
         folded.out[-1] = fold_whitening(mapping.out[-1], state["pca_audio"])
         out = PaddedMapping(folded, footage)
-    return ImageShowParts(out.eval(), decoder, bank, runs, fps, rules, seed)
+    out = out.eval()
+    if kept is not None and isinstance(decoder, GradedDecoder):
+        decoder = keep_frames(decoder, kept[0], kept[1], bank, runs)
+    return ImageShowParts(out, decoder, bank, runs, fps, rules, seed)

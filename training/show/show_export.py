@@ -21,8 +21,9 @@ from latentvj.daemon.show.pack import create_show
 from latentvj.daemon.show.runtime import RuntimeOptions, ShowRuntime
 
 from latentvj.training.checkpoint import meta_conditioning
-from latentvj.training.data.dataset import DatasetError
+from latentvj.training.data.dataset import DatasetError, FrameDataset
 from latentvj.training.show.image_show import ImageShowParts, assemble, build_parts, rules_of
+from latentvj.training.show.show_finish import bank_frames
 from latentvj.training.train_config import TrainConfig, apply
 
 log = logging.getLogger("latentvj.export")
@@ -39,8 +40,22 @@ def show_parts(ck: dict, mode: str = "fitted") -> ImageShowParts:
     ae, _, mapping = build_parts(meta)
     ae.load_state_dict(ck["image"])
     mapping.load_state_dict(ck["mapping"])
+    kept = None
+    if cfg.footage == "frames" and meta.get("sound") == "light":
+        data = _dataset_of(meta)
+        kept = (data, bank_frames(cfg, meta, data, result))
     return assemble(meta, ae, mapping, result, result["bank"], np.asarray(result["runs"], np.int64), mode,
-                    rules_of(cfg, result), cfg.seed, float(meta["fps"]))
+                    rules_of(cfg, result), cfg.seed, float(meta["fps"]), kept)
+
+
+def _dataset_of(meta: dict) -> FrameDataset:
+    """The run's dataset: the show keeps its frames (footage_frames.py)."""
+    try:
+        return FrameDataset(Path(meta["data"]))
+    except DatasetError as exc:
+        raise DatasetError(f"the run's dataset cannot be read ({exc}); the show plays the training frames "
+                           f"themselves, so export needs it: build it again at {meta['data']}, or resume the "
+                           "run with footage = \"drawn\" in a --config to draw them instead") from exc
 
 
 @torch.no_grad()

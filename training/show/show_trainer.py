@@ -75,7 +75,7 @@ from latentvj.training.checkpoint import (
     meta_conditioning,
     save_atomic,
 )
-from latentvj.training.data.dataset import DatasetError, FrameDataset, StepBatches
+from latentvj.training.data.dataset import DatasetError, FrameDataset, StepBatches, device_images
 from latentvj.training.distributed import Ranks, digest
 from latentvj.training.eval.evaluate import eval_indices, format_metrics
 from latentvj.training.show.image_losses import (
@@ -95,7 +95,7 @@ from latentvj.training.show.image_show import build_parts
 from latentvj.training.show.show_finish import finish
 from latentvj.training.eval.picture_scores import sample_indices
 from latentvj.training.train_config import TrainConfig, conditioning_of, to_dict
-from latentvj.training.decoder.trainer import device_images, lr_at, model_size
+from latentvj.training.decoder.trainer import lr_at, model_size
 
 log = logging.getLogger("latentvj.train")
 MIN_FRAMES = 64  # training frames an image model needs at the very least (about 2 s at 30 fps)

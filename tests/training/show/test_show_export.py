@@ -107,3 +107,41 @@ def test_the_sheet_draws_an_image_show(image_show, track_wav, tmp_path):
 
     out = make_sheet(str(image_show), tmp_path / "sheet.png", audio=track_wav, seconds=0.5, frames=2, device="cpu")
     assert cv2.imread(str(out)) is not None
+
+
+def test_an_image_show_plays_its_training_frames_themselves(image_show, image_run):
+    """On a bank row at the mean sound the daemon's decoder gives the training frame as filmed
+    (less its own flash, zero on this steady test video's median)."""
+    from latentvj.training.data.dataset import FrameDataset, device_images
+
+    rt = ShowRuntime.load(image_show, CPU)
+    ck = load_checkpoint(image_run)
+    kept = ck["result"]["bank_frames"]
+    assert rt.decoder.module.frames.shape[0] == len(rt.latent_map.residuals) == len(kept)
+    data = FrameDataset(ck["meta"]["data"])
+    k = len(kept) // 2
+    x = device_images(torch.from_numpy(data.frames(np.array([kept[k]]))), (rt.decoder.width, rt.decoder.height),
+                      torch.device("cpu"))
+    with torch.no_grad():
+        out = rt.decoder.module(torch.from_numpy(rt.latent_map.residuals[k : k + 1]))
+        flash = rt.decoder.module.flashes[k]
+    assert torch.sigmoid(torch.logit(x.clamp(0.5 / 256, 255.5 / 256)) - torch.nn.functional.interpolate(
+        flash[None], size=x.shape[-2:], mode="bilinear")).sub(out).abs().max() < 2 / 255
+
+
+def test_export_without_the_runs_dataset_says_what_to_do(image_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(image_run, run)
+    ck = torch.load(run / "checkpoint.pt", weights_only=False)
+    ck["meta"]["data"] = str(tmp_path / "gone")
+    torch.save(ck, run / "checkpoint.pt")
+    with pytest.raises(DatasetError, match="plays the training frames.*footage = \"drawn\""):
+        export_show(run, tmp_path / "show", DEMO / "encoder.ts")
+    assert not (tmp_path / "show").exists()
+
+
+def test_a_drawn_footage_show_keeps_no_frames(tmp_path_factory, dataset):
+    run = tmp_path_factory.mktemp("runs") / "drawn"
+    show_run(dataset, run, footage="drawn")
+    show, _ = export_show(run, tmp_path_factory.mktemp("shows") / "drawn", DEMO / "encoder.ts")
+    assert not hasattr(ShowRuntime.load(show, CPU).decoder.module, "frames")
