@@ -41,6 +41,8 @@ class FramePipeline:
         self._music_row = np.zeros(rt.music.dim + rt.n_shot, dtype=np.float32)  # [music row | shot row]
         self.music = self._music_row[: rt.music.dim]  # the music row at the frame's music time
         self._shot = self._music_row[rt.music.dim :]
+        self._t_music = 0.0  # the music time of the frame being read
+        self._staged: tuple[np.ndarray, ...] | None = None  # prepare_batch's (conditioning, latents, shots, times)
 
     def make(self, t_media: float, out: np.ndarray, t_music: float | None = None,
              upto: tuple[int, int] | None = None) -> bool:
@@ -68,13 +70,41 @@ class FramePipeline:
         """Everything of `make` but the decoder: the newest frame's `window`. Render batches the
         decoder over several prepared frames. `upto`: read each clock as if it held only that
         many latents (a replay's recorded `counts`)."""
+        fresh = self._read(t_media, t_music, upto)
+        self.runtime.to_decoder_latent(self._cond.read(), self._zin, self._shot, self._t_music)
+        self._control()
+        return fresh
+
+    def prepare_batch(self, frames: list[tuple[float, float, tuple[int, int]]], windows: np.ndarray) -> None:
+        """`prepare` for several frames in order, (media time, music time, clock counts) each,
+        with one call of the show's mapping for all of them: windows (B, context, latent_dim) gets
+        each frame's decoder window. The counts are what each clock held when the frame was due,
+        so the encoder may run ahead of the frames read (render)."""
+        rt, b = self.runtime, len(frames)
+        if self._staged is None or len(self._staged[0]) < b:  # render's buffers, made at its first batch
+            self._staged = (np.zeros((b, *self._cond.read().shape), np.float32), np.zeros((b, rt.latent_dim), np.float32),
+                            np.zeros((b, self._shot.size), np.float32), np.zeros(b))
+        cs, zins, shots, times = self._staged
+        for k, (t, t_music, upto) in enumerate(frames):
+            self._read(t, t_music, upto)
+            cs[k], shots[k], times[k] = self._cond.read(), self._shot, self._t_music
+        rt.latent_map.batch(cs[:b], zins[:b], shots[:b], times[:b])
+        for k in range(b):
+            self._zin[:] = zins[k]
+            self._control()
+            windows[k] = self.window
+
+    def _read(self, t_media: float, t_music: float | None, upto: tuple[int, int] | None) -> bool:
+        """The streams at the frame's times -> this frame's conditioning row; False when late."""
         rt = self.runtime
         fresh = rt.clock.sample(t_media, self._row, upto and upto[0]) or not rt.uses_clock
-        t_music = t_media if t_music is None else t_music
-        music_fresh = rt.music_clock.sample(t_music, self._music_row, upto and upto[1])
+        self._t_music = t_media if t_music is None else t_music
+        music_fresh = rt.music_clock.sample(self._t_music, self._music_row, upto and upto[1])
         fresh = fresh and (music_fresh or not rt.uses_music)
         rt.condition(self._row, self.music, self._cond.advance())
-        rt.to_decoder_latent(self._cond.read(), self._zin, self._shot, t_music)
+        return fresh
+
+    def _control(self) -> None:
+        """The controls over this frame's latent, into the decoder's window."""
         self.applier.apply(self._zin, 1.0 / self.fps, self.latent)
         self._latents.advance()[:] = self.latent
-        return fresh

@@ -3,8 +3,9 @@
 For frame j the live renderer samples media time j / fps - latency, and by then the encoder has
 encoded every hop that ended before it. Feeding hops here until the clock covers that time and
 calling the same FramePipeline gives the frames the live path would have given: bit for bit with
-`batch=1`; with the default batch the decoder runs once for several prepared frames, which a
-batched convolution rounds a little differently (a value off by 1 here and there). The sinks
+`batch=1`; with the default batch the show's mapping and the decoder each run once for several
+frames (each frame reads the clocks as they stood when it was due, so the encoder runs ahead),
+which a batched call rounds a little differently (a value off by 1 here and there). The sinks
 (the H.264 encoder and muxer) run on their own threads, as live.
 """
 from __future__ import annotations
@@ -89,7 +90,7 @@ def render(
             hop, cursor = rt.hop, 0
             fast = opts.features_latency_ms / 1e3
             music_hop, music_cursor = rt.music.hop, 0
-            slot, n = 0, 0
+            slot, due = 0, []  # the batch's frames: (media time, music time, clock counts) each
             for j in range(n_frames):
                 if stop.is_set():
                     return
@@ -105,12 +106,11 @@ def render(
                        and music_cursor + music_hop <= len(mono)):
                     rt.encode_music_hop(mono[music_cursor : music_cursor + music_hop])
                     music_cursor += music_hop
-                pipeline.prepare(t, t_music)
-                ring[slot, n] = pipeline.window
-                n += 1
-                if n == batch or j == n_frames - 1:
-                    hand_over((slot, j + 1 - n, n))
-                    slot, n = (slot + 1) % len(ring), 0
+                due.append((t, t_music, (rt.clock.count, rt.music_clock.count)))
+                if len(due) == batch or j == n_frames - 1:
+                    pipeline.prepare_batch(due, ring[slot])
+                    hand_over((slot, j + 1 - len(due), len(due)))
+                    slot, due = (slot + 1) % len(ring), []
             if sink_set.wants_audio and cursor < len(audio):
                 sink_set.audio(audio[cursor:].copy())
             hand_over(None)

@@ -50,6 +50,12 @@ class LatentMap:
         """c: (window, cond_dim) -> out: (latent_dim,); `shot` the shot row at media time t."""
         raise NotImplementedError
 
+    def batch(self, c: np.ndarray, out: np.ndarray, shots: np.ndarray, t: np.ndarray) -> None:
+        """Several frames at once (render): c (B, window, cond_dim) -> out (B, latent_dim); shots
+        (B, shot columns) at media times t (B,)."""
+        for k in range(len(c)):
+            self(c[k], out[k], shots[k], float(t[k]))
+
     def warmup(self) -> None:
         pass
 
@@ -108,6 +114,14 @@ class ImageMap(LatentMap):
             self._cin.copy_(torch.from_numpy(c).view(self._cin.shape))
             torch.from_numpy(out).copy_(self.mapping(self._cin)[0])
         out += self.residuals[self.shots.index(shot, t)]
+
+    def batch(self, c: np.ndarray, out: np.ndarray, shots: np.ndarray, t: np.ndarray) -> None:
+        """One network call for all B frames (render: 5x cheaper a frame than B calls on 2 CPU
+        cores; a batched call may round the last bit differently from the live path's one)."""
+        with torch.no_grad():
+            torch.from_numpy(out).copy_(self.mapping(torch.from_numpy(c).to(self._cin.device)))
+        for k in range(len(c)):
+            out[k] += self.residuals[self.shots.index(shots[k], float(t[k]))]
 
     def warmup(self) -> None:
         with torch.no_grad():

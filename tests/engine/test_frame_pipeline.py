@@ -166,3 +166,39 @@ def test_set_runtime_to_a_show_of_another_size_resizes_the_latent(features_show,
     expected = frame_of(rt6)
     rt6.decoder.decode(p.latent[None].copy(), expected)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_a_batch_prepared_with_the_encoder_ahead_reads_what_each_frame_read_when_due(demo_show, track_wav):
+    """Render feeds the encoder up to the batch's last frame before reading its first: each frame
+    reads the clocks as they stood when it was due (their counts), and the mapping's one call for
+    the batch differs from frame-by-frame calls by rounding only."""
+    from latentvj.daemon.audio.files import load_audio
+
+    def fresh():
+        rt = ShowRuntime.load(demo_show, CPU)
+        rt.new_clock(0.0)
+        return rt, FramePipeline(rt, noisy_control(rt.latent_dim), FPS, seed=3)
+
+    audio, _ = load_audio(track_wav, None)
+    mono = np.ascontiguousarray(audio.mean(axis=1), dtype=np.float32)
+    (rt1, one), (rt2, batched) = fresh(), fresh()
+    times, windows = [], []
+    for j in range(24):  # frame by frame, each read with its audio 50 ms short of in: late, as a slow encoder
+        t = j / FPS
+        while rt1.clock.newest_time() <= t - 0.05 and (rt1.clock.count + 1) * rt1.hop <= len(mono):
+            rt1.encode_hop(mono[rt1.clock.count * rt1.hop : (rt1.clock.count + 1) * rt1.hop])
+        while rt1.music_clock.newest_time() <= t - 0.05 and (rt1.music_clock.count + 1) * rt1.music.hop <= len(mono):
+            n = rt1.music_clock.count
+            rt1.encode_music_hop(mono[n * rt1.music.hop : (n + 1) * rt1.music.hop])
+        times.append((t, t, (rt1.clock.count, rt1.music_clock.count)))
+        one.prepare(t, t)
+        windows.append(one.window.copy())
+    for i in range(rt1.clock.count):  # the whole batch's audio first
+        rt2.encode_hop(mono[i * rt2.hop : (i + 1) * rt2.hop])
+    for i in range(rt1.music_clock.count):
+        rt2.encode_music_hop(mono[i * rt2.music.hop : (i + 1) * rt2.music.hop])
+    out = np.zeros((8, rt2.context, rt2.latent_dim), np.float32)
+    for s in range(0, 24, 8):
+        batched.prepare_batch(times[s : s + 8], out)
+        np.testing.assert_allclose(out, np.stack(windows[s : s + 8]), atol=1e-5)
+    assert np.abs(np.diff(np.stack(windows)[:, -1], axis=0)).max() > 0.01  # the frames do differ
