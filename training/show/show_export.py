@@ -54,8 +54,9 @@ def _dataset_of(meta: dict) -> FrameDataset:
         return FrameDataset(Path(meta["data"]))
     except DatasetError as exc:
         raise DatasetError(f"the run's dataset cannot be read ({exc}); the show plays the training frames "
-                           f"themselves, so export needs it: build it again at {meta['data']}, or resume the "
-                           "run with footage = \"drawn\" in a --config to draw them instead") from exc
+                           f"themselves, so export needs it: build it again at {meta['data']} from the same "
+                           "videos (`latentvj dataset build`), or train with footage = \"drawn\" in a --config "
+                           "for a show that draws them") from exc
 
 
 @torch.no_grad()

@@ -67,7 +67,7 @@ def residual_runs(data: FrameDataset, limit: int, cuts: np.ndarray | None = None
 
 def bank_limit(cfg: TrainConfig, meta: dict) -> int:
     """Frames the shots may play: `residual_frames`, and as many as `footage_mb` holds where they are kept."""
-    if cfg.footage != "frames":
+    if cfg.footage != "frames" or cfg.sound != "light":
         return cfg.residual_frames
     return min(cfg.residual_frames, max(2, cfg.footage_mb * 2**20 // (3 * meta["width"] * meta["height"])))
 
@@ -126,7 +126,7 @@ def finish(cfg: TrainConfig, meta: dict, data: FrameDataset, ae: ImageAutoencode
     bank[:, : meta["audio"]] = 0.0  # the footage part only: the mapping gives the rest
     state = {"pca_audio": pca_a, "pca_footage": pca_z}
     parts = assemble(meta, ae, mapping, state, bank, runs, "fitted", rules, cfg.seed, data.fps,
-                     (data, bank_idx) if cfg.footage == "frames" else None)
+                     (data, bank_idx) if cfg.footage == "frames" else None)  # (a graded decoder only)
     m = metrics(image_predictor(parts, data, cond), data, eval_idx, cond, nearest=nearest_training_frames(data))
     writer.add_image("show/heldout_truth_over_show", heldout_grid(image_predictor(parts, data, cond), data, grid_idx),
                      cfg.steps)

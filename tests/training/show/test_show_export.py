@@ -135,7 +135,7 @@ def test_export_without_the_runs_dataset_says_what_to_do(image_run, tmp_path):
     ck = torch.load(run / "checkpoint.pt", weights_only=False)
     ck["meta"]["data"] = str(tmp_path / "gone")
     torch.save(ck, run / "checkpoint.pt")
-    with pytest.raises(DatasetError, match="plays the training frames.*footage = \"drawn\""):
+    with pytest.raises(DatasetError, match="plays the training frames.*build it again.*footage = \"drawn\""):
         export_show(run, tmp_path / "show", DEMO / "encoder.ts")
     assert not (tmp_path / "show").exists()
 
