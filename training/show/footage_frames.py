@@ -40,7 +40,7 @@ from latentvj.training.show.image_model import GradedDecoder, apply_grade
 MIN_RADIUS = 0.05  # whitened units: a bank of (near) duplicate codes still fades over some distance
 SNAP = 0.05  # within this share of the radius the kept frame alone is shown
 FLASH_WINDOW_S = 0.5  # a frame's own flash: its light over the median of its shot within this many seconds each side
-RIDGE = 1e-6  # the own grade matrix is inverted as (M^T M + RIDGE s I)^-1 M^T, s its scale: a cell it crushed stays crushed
+RIDGE = 1e-6  # the mean sound's grade matrix is inverted as (M^T M + RIDGE s I)^-1 M^T, s its scale: a cell it crushed stays crushed
 
 
 class FootageFrames(nn.Module):
