@@ -58,8 +58,8 @@ class TrainConfig:
     fm_weight: float = 1.0  # show: discriminator feature matching
     adv_start: float = 0.3  # show: the part of the run before the discriminator joins
     kl_warmup: float = 0.2  # show: the part of the run over which the KL weight ramps up from 0
-    footage: str = "frames"  # show: play the training frames themselves where the walk is on them (footage_frames.py) | drawn
-    footage_mb: int = 400  # show: the kept frames' size at most (decoder.ts); a longer video keeps fewer frames per shot
+    footage: str = "frames"  # show: play the training frames where the walk is on them (footage_frames.py) | drawn
+    footage_mb: int = 400  # show: the kept frames' size at most; a longer video keeps fewer frames per shot
     residual_frames: int = 20000  # show: training frames kept for the shots to play, at most
     cuts: str = "learn"  # show: learn the cut rule from the training video (cut_rules.py), or "fixed": redraw_*
     redraw_on: str = "beat"  # show: music events that may cut to another shot (beat, kick, snare, hat)

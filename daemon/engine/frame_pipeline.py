@@ -82,8 +82,9 @@ class FramePipeline:
         so the encoder may run ahead of the frames read (render)."""
         rt, b = self.runtime, len(frames)
         if self._staged is None or len(self._staged[0]) < b:  # render's buffers, made at its first batch
-            self._staged = (np.zeros((b, *self._cond.read().shape), np.float32), np.zeros((b, rt.latent_dim), np.float32),
-                            np.zeros((b, self._shot.size), np.float32), np.zeros(b))
+            self._staged = (np.zeros((b, *self._cond.read().shape), np.float32),
+                            np.zeros((b, rt.latent_dim), np.float32), np.zeros((b, self._shot.size), np.float32),
+                            np.zeros(b))
         cs, zins, shots, times = self._staged
         for k, (t, t_music, upto) in enumerate(frames):
             self._read(t, t_music, upto)

@@ -40,7 +40,8 @@ from latentvj.training.show.image_model import GradedDecoder, apply_grade
 MIN_RADIUS = 0.05  # whitened units: a bank of (near) duplicate codes still fades over some distance
 SNAP = 0.05  # within this share of the radius the kept frame alone is shown
 FLASH_WINDOW_S = 0.5  # a frame's own flash: its light over the median of its shot within this many seconds each side
-RIDGE = 1e-6  # the mean sound's grade matrix is inverted as (M^T M + RIDGE s I)^-1 M^T, s its scale: a cell it crushed stays crushed
+# the mean sound's grade matrix is inverted as (M^T M + RIDGE s I)^-1 M^T, s its scale: a cell it crushed stays crushed
+RIDGE = 1e-6
 
 
 class FootageFrames(nn.Module):
@@ -69,32 +70,39 @@ class FootageFrames(nn.Module):
         d, k = (p.unsqueeze(1) - self.codes.unsqueeze(0).to(p.dtype)).pow(2).sum(2).min(1)  # (B,), (B,)
         w = ((self.radius - d.sqrt()) / (self.radius - self.snap)).clamp(0.0, 1.0)  # (B,) 1: the frame alone
         x = (self.frames[k].to(p.dtype) + 0.5) / 256.0  # (B, 3, H, W), never exactly 0 or 1
-        y = torch.log(x) - torch.log1p(-x)  # its logits
-        if self.audio == 0:  # no sound to light it: the footage as it was
-            out = y
-            if bool((w < 1.0).any()):
-                w4 = w.view(-1, 1, 1, 1)
-                out = w4 * out + (1.0 - w4) * self.decoder.frame.logits(p)
-            return torch.sigmoid(out)
+        out = self._lit(torch.log(x) - torch.log1p(-x), a, k)  # (B, 3, H, W) logits
+        if bool((w < 1.0).any()):
+            w4 = w.view(-1, 1, 1, 1)
+            out = w4 * out + (1.0 - w4) * self._drawn(p, a)
+        return torch.sigmoid(out)
+
+    def _lit(self, y: torch.Tensor, a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """y (B, 3, H, W) the kept frames' logits, k (B,) their rows -> lit by a: their own flash
+        out, then a's grade relative to the mean sound's (no sound: the footage as it was)."""
+        if self.audio == 0:
+            return y
         now = self.decoder.cell_grades(a)  # (B, 12, c, c)
         b, c = now.shape[0], now.shape[-1]
         m_now = now[:, :9].reshape(b, 3, 3, c, c).permute(0, 3, 4, 1, 2)  # (B, c, c, 3, 3)
-        t = m_now @ self.rest_inverse.to(p.dtype).reshape(3, 3, c, c).permute(2, 3, 0, 1)  # (B, c, c, 3, 3)
-        base = (self.rest_offset.to(p.dtype) + self.flashes[k].to(p.dtype)).permute(0, 2, 3, 1)  # (B, c, c, 3)
+        t = m_now @ self.rest_inverse.to(y.dtype).reshape(3, 3, c, c).permute(2, 3, 0, 1)  # (B, c, c, 3, 3)
+        base = (self.rest_offset.to(y.dtype) + self.flashes[k].to(y.dtype)).permute(0, 2, 3, 1)  # (B, c, c, 3)
         o = now[:, 9:].permute(0, 2, 3, 1) - (t @ base.unsqueeze(-1)).squeeze(-1)  # (B, c, c, 3)
         rel = torch.cat([t.permute(0, 3, 4, 1, 2).reshape(b, 9, c, c), o.permute(0, 3, 1, 2)], 1)  # (B, 12, c, c)
-        out = apply_grade(self.decoder.spread(rel), y)  # (B, 3, H, W) logits
-        if bool((w < 1.0).any()):
-            w4 = w.view(-1, 1, 1, 1)
-            out = w4 * out + (1.0 - w4) * apply_grade(self.decoder.spread(now), self.decoder.frame.logits(p))
-        return torch.sigmoid(out)
+        return apply_grade(self.decoder.spread(rel), y)
+
+    def _drawn(self, p: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """The decoder's own picture of p under a, as logits (B, 3, H, W)."""
+        f = self.decoder.frame.logits(p)
+        return f if self.audio == 0 else apply_grade(self.decoder.grade(a), f)
 
 
 @torch.no_grad()
 def reference_grade(decoder: GradedDecoder) -> torch.Tensor:
     """The grade of the mean sound (whitened audio directions 0) per cell -> (12, c, c): the rows of
     its matrix's (ridge) inverse, then its offsets."""
-    g = decoder.cell_grades(torch.zeros(1, max(decoder.audio, 1))[:, : decoder.audio]).double()[0]  # (12, c, c)
+    if decoder.audio == 0:  # no sound, no grade: unused (FootageFrames._lit)
+        return decoder.identity.view(12, decoder.cells, decoder.cells).clone()
+    g = decoder.cell_grades(torch.zeros(1, decoder.audio)).double()[0]  # (12, c, c)
     c = g.shape[-1]
     m = g[:9].reshape(3, 3, c, c).permute(2, 3, 0, 1)  # (c, c, 3, 3)
     mt = m.transpose(-1, -2)

@@ -110,3 +110,14 @@ def test_it_scripts_and_the_script_gives_the_same_pictures():
 def test_nearest_spacing_is_the_median_distance_to_the_nearest_other_code():
     codes = np.array([[0.0], [1.0], [3.0], [7.0], [15.0]])  # nearest others: 1, 1, 2, 4, 8
     assert nearest_spacing(codes) == 2.0
+
+
+def test_without_sound_directions_it_plays_the_frames_as_filmed():
+    torch.manual_seed(0)
+    dec = GradedDecoder(0, FOOTAGE, SIZE, SIZE, (32, 16, 8)).eval()
+    frames = torch.randint(0, 256, (N, 3, SIZE, SIZE), dtype=torch.uint8)
+    flash = torch.zeros(N, 3, dec.cells, dec.cells)
+    kept = FootageFrames(dec, torch.randn(N, FOOTAGE) * 3.0, frames, flash, 1.0).eval()
+    with torch.no_grad():
+        out = torch.jit.script(kept)(kept.codes)
+    assert (out * 255.0 - kept.frames.float()).abs().max() < 1.0
