@@ -45,9 +45,10 @@ log = logging.getLogger("latentvj")
 DEMO_LOOP = BUILTIN_DIR / "demo_loop.flac"
 
 
-def spend_threads(cfg: RunConfig) -> ThreadBudget:
-    """Set the run's thread budget (process-wide, before any model loads) and say what it is."""
-    budget = ThreadBudget.from_config(cfg)
+def spend_threads(cfg: RunConfig, budget: ThreadBudget | None = None) -> ThreadBudget:
+    """Set the run's thread budget (process-wide, before any model loads) and say what it is;
+    `budget`: one made from cfg for a particular use (render's)."""
+    budget = budget or ThreadBudget.from_config(cfg)
     budget.apply()
     log.info("%s", budget.describe())
     return budget

@@ -18,6 +18,7 @@ from .control.midi_input import MidiError, MidiInput, input_names, open_backend
 from .control.midi_map import MidiMap, load_midi_map
 from .control.state import Control, ControlError
 from .engine.engine_options import EngineOptions
+from .engine.thread_budget import ThreadBudget
 from .record.take_format import RecordError
 from .show.bundle import ShowError
 from .show.runtime import ShowRuntime
@@ -51,8 +52,10 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
     cfg = load_config(args.config, flags)
     if not 1 <= args.batch <= 256:
         raise ConfigError(f"--batch {args.batch}: expected 1..256 frames per decoder call")
-    budget = spend_threads(cfg)
+    if args.decoders is not None and not 1 <= args.decoders <= 64:
+        raise ConfigError(f"--decoders {args.decoders}: expected 1..64 decoders at once")
     opts = runtime_options(cfg)
+    budget = spend_threads(cfg, ThreadBudget.from_config(cfg).for_render(opts.device.type, args.batch, args.decoders))
     rt = ShowRuntime.load(cfg.show, opts)
     audio, _ = load_audio(args.audio, rt.sample_rate)
     if cfg.channel is not None and not 0 <= cfg.channel < audio.shape[1]:
@@ -66,7 +69,8 @@ def cmd_render(args: argparse.Namespace, flags: dict) -> int:
         bar.total = total
         bar.update(1)
 
-    result = render(audio, rt, control, [sink], EngineOptions.from_config(cfg), progress=progress, batch=args.batch)
+    result = render(audio, rt, control, [sink], EngineOptions.from_config(cfg), progress=progress, batch=args.batch,
+                    decoders=budget.decoders)
     bar.close()
     print(f"rendered {result.frames} frames ({result.media_seconds:.1f} s of audio) to {out} in {result.seconds:.1f} s: "
           f"{result.realtime_factor:.1f}x real time, {result.frames / result.seconds:.1f} fps; "
@@ -327,6 +331,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     ren.add_argument("-q", "--quiet", action="store_true")
     ren.add_argument("--batch", type=int, default=8,
                      help="frames per decoder call (default 8); 1: the live path's calls exactly, bit for bit")
+    ren.add_argument("--decoders", type=int, default=None,
+                     help="decoders at once, each on its own thread (default: one per core on the CPU, "
+                          "1 on a GPU or with --batch 1)")
     _engine_flags(ren, replay=True)
     ren.set_defaults(func=cmd_render)
 
@@ -397,7 +404,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _flags(args: argparse.Namespace) -> dict:
-    skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "batch", "seconds", "show_cmd",
+    skip = {"cmd", "func", "config", "verbose", "audio", "output", "quiet", "batch", "decoders", "seconds", "show_cmd",
             "encoder", "decoder", "out", "calibrate", "name", "context", "bundle", "midi_cmd", "address",
             "timeout", "replay", "record_cmd", "take"}
     flags = {k: v for k, v in vars(args).items() if k not in skip}

@@ -5,8 +5,9 @@ encoded every hop that ended before it. Feeding hops here until the clock covers
 calling the same FramePipeline gives the frames the live path would have given: bit for bit with
 `batch=1`; with the default batch the show's mapping and the decoder each run once for several
 frames (each frame reads the clocks as they stood when it was due, so the encoder runs ahead),
-which a batched call rounds a little differently (a value off by 1 here and there). The sinks
-(the H.264 encoder and muxer) run on their own threads, as live.
+which a batched call rounds a little differently (a value off by 1 here and there). On the CPU
+several decoders work on consecutive batches at once, each on its own thread, and their frames go
+on in order. The sinks (the H.264 encoder and muxer) run on their own threads, as live.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import math
 import queue
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +54,11 @@ def render(
     frames: int | None = None,
     progress=None,
     batch: int = 8,
+    decoders: int = 1,
 ) -> RenderResult:
     """audio: (n, channels) float32 at runtime.sample_rate. Sinks get every frame and the audio;
-    `batch`: frames per decoder call (1: the live path's calls exactly)."""
+    `batch`: frames per decoder call (1: the live path's calls exactly); `decoders`: batches
+    decoded at once, each on a thread of its own (thread_budget.py says when that pays)."""
     fps = opts.fps
     latency = latency_seconds(runtime, opts)
     audio = to_pcm24(np.array(audio, dtype=np.float32))  # as the live engine hears it (pcm24.py)
@@ -64,9 +69,13 @@ def render(
     info = StreamInfo(w, h, fps, audio_rate=rt.sample_rate, audio_channels=audio.shape[1],
                       audio_delay=picture_offset(rt, opts))
     sink_set = SinkSet(sinks, info, opts.sink_queue, blocking=True)
-    pool = FramePool(w, h, opts.sink_queue + batch - 1)  # a batch's frames are all in use at once
-    # prepared decoder windows, one batch per slot, filled in turn: one filling, two queued, one decoding
-    ring = np.zeros((QUEUED_BATCHES + 2, batch, rt.context, rt.latent_dim), dtype=np.float32)
+    pool = FramePool(w, h, opts.sink_queue + (decoders + 1) * batch)  # the batches decoding and the one handed on
+    # prepared decoder windows, one batch per slot, filled in turn: one filling, two queued, one
+    # waiting for a decoder, one per decoder
+    ring = np.zeros((QUEUED_BATCHES + 2 + decoders, batch, rt.context, rt.latent_dim), dtype=np.float32)
+    idle: queue.SimpleQueue = queue.SimpleQueue()  # decoders not working on a batch, each with its own buffers
+    for d in [rt.decoder] + [rt.decoder.twin() for _ in range(decoders - 1)]:
+        idle.put(d)
     pipeline = FramePipeline(rt, control, fps, opts.seed)
     mono = np.ascontiguousarray(mixdown(audio, opts.channel), dtype=np.float32)
     # every grid slot the audio reaches; the epsilon keeps 49392 samples at 25 fps (exactly 28
@@ -117,24 +126,43 @@ def render(
         except BaseException as exc:  # noqa: BLE001 - raised again on the calling thread
             hand_over(exc)
 
+    def decode(slot: int, outs: list[np.ndarray]) -> None:
+        """On a decoding thread: one prepared batch into its frames."""
+        decoder = idle.get()
+        try:
+            if batch == 1:
+                decoder.decode(ring[slot, 0], outs[0])
+            else:
+                decoder.decode_batch(ring[slot, : len(outs)], outs)
+        finally:
+            idle.put(decoder)
+
+    pending: deque = deque()  # batches decoding: (first frame, frames, future), in frame order
+
+    def hand_on_oldest() -> None:
+        first, outs, future = pending.popleft()
+        future.result()  # a decoder's error is raised here
+        for k, frame in enumerate(outs, first):
+            sink_set.frame(frame, k)
+            if progress is not None:
+                progress(k + 1, n_frames)
+
     sink_set.start()
     t0 = time.perf_counter()
     producer = threading.Thread(target=prepare_all, name="render-prepare", daemon=True)
     producer.start()
     try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            slot, first, n = item
-            outs = [pool.next() for _ in range(n)]
-            if batch == 1:
-                rt.decoder.decode(ring[slot, 0], outs[0])
-            else:
-                rt.decoder.decode_batch(ring[slot, :n], outs)
-            for k, frame in enumerate(outs, first):
-                sink_set.frame(frame, k)
-                if progress is not None:
-                    progress(k + 1, n_frames)
+        with ThreadPoolExecutor(decoders, thread_name_prefix="render-decode") as decoding:
+            while (item := batches.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                slot, first, n = item
+                if len(pending) == decoders:  # every decoder busy: the oldest batch's frames go on first
+                    hand_on_oldest()
+                outs = [pool.next() for _ in range(n)]
+                pending.append((first, outs, decoding.submit(decode, slot, outs)))
+            while pending:
+                hand_on_oldest()
     finally:
         stop.set()
         producer.join()

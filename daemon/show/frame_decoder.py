@@ -7,6 +7,7 @@ happens before the controls (see runtime.ShowRuntime.to_decoder_latent).
 """
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -113,6 +114,21 @@ class FrameDecoder:
         imgs = self.module(z)  # (B, 3, h, w)
         for img, out in zip(imgs, outs):
             self._to_rgba(img, out)
+
+    def twin(self) -> FrameDecoder:
+        """Another decoder over the same network with buffers of its own, for another thread: render
+        decodes batches on every core at once (a scripted network's forward is safe to call from
+        several threads; only the buffers around it are per decoder)."""
+        twin = copy.copy(self)
+        twin._z = torch.zeros_like(self._z)
+        twin._batch_z = {}
+        if self.resize is not None:
+            twin.resize = Resampler((self.native_w, self.native_h), (self.width, self.height), self.resize.filter,
+                                    self.device)
+        if self._rgba is not None:
+            twin._rgba = torch.full_like(self._rgba, 255)
+        twin._rgba_pool = []
+        return twin
 
     def _to_rgba(self, img: torch.Tensor, out: np.ndarray) -> None:
         """img: (3, h, w) on the device, about [0, 1] -> out: (H, W, 4) uint8 on the host."""

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import CPU
 from latentvj.daemon.audio.files import load_audio
@@ -140,18 +141,40 @@ def test_twice_the_shows_fps_plays_the_same_show(demo_show):
     assert np.abs(at60[1::2] - at30).mean() > 0  # and the frames between are its own
 
 
-def test_a_batched_decoder_differs_from_the_live_calls_by_rounding_only(demo_show, track_wav):
+@pytest.fixture
+def one_thread():
+    """What `latentvj render` sets on the CPU (thread_budget.py): one intra-op thread per decoder."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("decoders", [1, 2])
+def test_a_batched_decoder_differs_from_the_live_calls_by_rounding_only(demo_show, track_wav, decoders, request):
     """batch=1 is the live path's calls exactly (test_live_engine); the default batch runs the
-    decoder once for 8 frames, and its convolutions may round a value to the next level."""
+    decoder once for 8 frames, and its convolutions may round a value to the next level. Render's
+    CPU default, two decoders of one thread each, is held to the same."""
     audio, _ = load_audio(track_wav, SR)
     rt = ShowRuntime.load(demo_show, CPU)
     _, exact = run(audio, rt, EngineOptions(fps=30), batch=1)
-    _, batched = run(audio, rt, EngineOptions(fps=30))
+    if decoders > 1:
+        request.getfixturevalue("one_thread")
+    _, batched = run(audio, rt, EngineOptions(fps=30), decoders=decoders)
     a, b = stack(exact).astype(int), stack(batched).astype(int)
     assert a.shape == b.shape
     diff = np.abs(a - b)
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
     assert np.abs(np.diff(a, axis=0)).mean() > 1.0  # and the frames do move: the comparison means something
+
+
+def test_several_decoders_give_the_frames_of_one_in_order(stereo, runtime):
+    """Batches decoded at once on their own threads (and their own buffers) reach the sinks in
+    frame order, each the frame one decoder gives; a last, short batch included."""
+    _, one = run(stereo, runtime, EngineOptions(fps=20), batch=4)
+    result, three = run(stereo, runtime, EngineOptions(fps=20), batch=4, decoders=3)
+    assert result.frames == 25  # six batches of 4 and one of 1
+    np.testing.assert_array_equal(stack(three), stack(one))
 
 
 def test_an_error_while_preparing_frames_reaches_the_caller(stereo, features_show, monkeypatch):
@@ -166,3 +189,14 @@ def test_an_error_while_preparing_frames_reaches_the_caller(stereo, features_sho
     with pytest.raises(ValueError, match="encoder broke"):
         render(stereo, rt, Control(rt.latent_dim), [sink], EngineOptions(fps=20))
     assert len(sink.frames) == 0
+
+
+def test_an_error_while_decoding_reaches_the_caller(stereo, features_show, monkeypatch):
+    rt = ShowRuntime.load(features_show, CPU)
+
+    def broken(windows, outs):
+        raise RuntimeError("decoder broke")
+
+    monkeypatch.setattr(rt.decoder, "decode_batch", broken)
+    with pytest.raises(RuntimeError, match="decoder broke"):
+        run(stereo, rt, EngineOptions(fps=20))

@@ -41,3 +41,16 @@ def test_defaults_are_the_libraries_own():
 def test_bad_settings_are_refused_with_the_reason(flags, words):
     with pytest.raises(ConfigError, match=words):
         load_config(None, flags).check()
+
+
+@pytest.mark.parametrize("device, batch, decoders, want", [
+    ("cpu", 8, None, (2, 1)),  # a decoder per core, one thread each
+    ("cpu", 1, None, (1, 2)),  # --batch 1: the live path's calls, with the run's threads
+    ("cuda", 8, None, (1, 2)),  # one GPU: one decoder
+    ("cpu", 8, 1, (1, 2)),  # --decoders 1
+    ("cpu", 8, 3, (3, 1)),
+])
+def test_render_on_the_cpu_runs_a_decoder_per_core(device, batch, decoders, want):
+    budget = ThreadBudget.from_config(load_config(None, {"threads": 2})).for_render(device, batch, decoders)
+    assert (budget.decoders, budget.torch_threads) == want
+    assert ("decoders at once" in budget.describe()) == (want[0] > 1)

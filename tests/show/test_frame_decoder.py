@@ -74,3 +74,26 @@ def test_device_frames_need_a_gpu(small_decoder):
     dec = FrameDecoder(small_decoder, 8, 1, (32, 32), CPU)
     with pytest.raises(ConfigError, match="--gpu-texture: the decoder runs on the CPU"):
         dec.use_device_frames(4, host_copy=False)
+
+
+@pytest.mark.parametrize("out_size", [None, (64, 48)], ids=["native", "resized"])
+def test_a_twin_decodes_alike_with_buffers_of_its_own(small_decoder, out_size):
+    """Render decodes batches on several threads at once, one twin each: the network is shared,
+    nothing a call writes is."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    dec = FrameDecoder(small_decoder, 8, 1, (32, 32), CPU, out_size=out_size)
+    twin = dec.twin()
+    assert twin.module is dec.module and twin._z is not dec._z
+    assert (twin.resize is None) == (out_size is None) and (twin.resize is None or twin.resize is not dec.resize)
+    w, h = out_size or (32, 32)
+    windows = np.random.default_rng(0).standard_normal((2, 8, 1, 8)).astype(np.float32)  # two batches of 8
+    alone = [[np.zeros((h, w, 4), np.uint8) for _ in range(8)] for _ in range(2)]
+    for batch, outs in zip(windows, alone):
+        dec.decode_batch(batch, outs)
+    together = [[np.zeros((h, w, 4), np.uint8) for _ in range(8)] for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(20):  # long enough for the two threads to overlap
+            list(pool.map(lambda d, b, o: d.decode_batch(b, o), [dec, twin], windows, together))
+            np.testing.assert_array_equal(np.stack(together[0]), np.stack(alone[0]))
+            np.testing.assert_array_equal(np.stack(together[1]), np.stack(alone[1]))
