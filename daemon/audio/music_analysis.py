@@ -20,6 +20,8 @@ be reported as one of the two.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .beat_tracker import BeatTracker
@@ -61,7 +63,17 @@ class MusicAnalysis:
 
     def encode_hop(self, mono: np.ndarray) -> np.ndarray:
         """mono: (hop,) float32 -> the stream's row (dim,), a buffer reused every hop."""
-        f = self.features.encode_hop(mono)
+        return self._row_of(self.features.encode_hop(mono))
+
+    def encode_hops(self, mono: np.ndarray) -> Iterator[np.ndarray]:
+        """mono: (k * hop,) float32 -> the k rows in turn, as k calls of encode_hop give them (the
+        same buffer: read each row and `events` before taking the next); the features of the k
+        hops in one call (render)."""
+        for f in self.features.encode_hops(mono):
+            yield self._row_of(f)
+
+    def _row_of(self, f: np.ndarray) -> np.ndarray:
+        """f: (MUSIC_FEATURE_NAMES,) the hop's features -> its row: the trackers take the hop."""
         bt = self._beats
         events = int(bt.push(beat_strength(f)))
         strengths = [float(f[i]) for i in _BANDS]

@@ -1,7 +1,7 @@
 """Music features on a fine hop (<= 6 ms): loudness, brightness, onsets overall and per drum band,
-and the 12 pitch classes. One vector per hop, computed the same way live (`MusicFeatures`, one
-hop at a time) and offline (`music_features_of_signal`, whole arrays for datasets): both call
-`_frame_features`.
+and the 12 pitch classes. One vector per hop, computed the same way live (`MusicFeatures.encode_hop`,
+one hop at a time) and offline (`encode_hops`, a run of hops per call, for render, and
+`music_features_of_signal` over it for datasets): both call `_frame_features`.
 
 Vector layout (MUSIC_FEATURE_NAMES):
 - loudness: dB RMS of the short window (about 23 ms), -100 for digital silence;
@@ -19,6 +19,7 @@ Samples that are NaN or infinite are treated as silence (they never reach a mode
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .filterbanks import band_rows, chroma_filterbank, mel_centres, mel_filterbank
 
@@ -108,6 +109,17 @@ class MusicFeatures:
         out, self._prev = _frame_features(self._a, h[None, -self._a.n_short :], h[None], self._prev)
         return out[0]
 
+    def encode_hops(self, mono: np.ndarray) -> np.ndarray:
+        """mono: (k * hop,) float32 -> (k, dim) float32, what k calls of encode_hop return: one
+        transform call for the k hops (render and datasets; a third of the CPU at k = 16)."""
+        a, hop = self._a, self.hop
+        k = len(mono) // hop
+        signal = np.concatenate([self._history, _finite(mono[: k * hop])])  # float64, the history first
+        long = sliding_window_view(signal, a.n_long)[hop::hop]  # (k, n_long): the window ending at each hop
+        out, self._prev = _frame_features(a, long[:, -a.n_short :], long, self._prev)
+        self._history[:] = signal[len(signal) - a.n_long :]
+        return out
+
     def reset(self) -> None:
         self._history[:] = 0.0
         self._prev[:] = 0.0
@@ -117,18 +129,14 @@ class MusicFeatures:
 
 
 def music_features_of_signal(mono: np.ndarray, sample_rate: int, hop: int | None = None,
-                             chunk: int = 512) -> np.ndarray:
-    """Whole-signal features, equal (to float rounding) to feeding `MusicFeatures` hop by hop
-    from silence. mono: (n,) -> (n // hop, dim) float32; row k covers samples up to (k + 1) * hop."""
-    hop = hop or fine_hop(sample_rate)
-    a = _Analysis(sample_rate, hop)
+                             chunk: int = 16) -> np.ndarray:
+    """Whole-signal features, what feeding `MusicFeatures` hop by hop from silence gives.
+    mono: (n,) -> (n // hop, dim) float32; row k covers samples up to (k + 1) * hop."""
+    features = MusicFeatures(sample_rate, hop)
+    hop = features.hop
     n_hops = len(mono) // hop
-    padded = np.concatenate([np.zeros(a.n_long - hop), _finite(np.asarray(mono[: n_hops * hop], np.float64))])
-    out = np.empty((n_hops, a.dim), dtype=np.float32)
-    prev = np.zeros(N_MELS)
-    long_offsets = np.arange(a.n_long)[None, :]
-    for start in range(0, n_hops, chunk):  # chunks keep memory flat for long songs
+    out = np.empty((n_hops, features.latent_dim), dtype=np.float32)
+    for start in range(0, n_hops, chunk):  # short runs: the windows stay in cache, memory flat
         stop = min(start + chunk, n_hops)
-        long = padded[np.arange(start, stop)[:, None] * hop + long_offsets]  # (chunk, n_long)
-        out[start:stop], prev = _frame_features(a, long[:, -a.n_short :], long, prev)
+        out[start:stop] = features.encode_hops(mono[start * hop : stop * hop])
     return out

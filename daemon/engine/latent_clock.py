@@ -14,9 +14,11 @@ import threading
 
 import numpy as np
 
+CAPACITY = 256  # rows kept by default: live reads lag the newest by a hop or two
+
 
 class LatentClock:
-    def __init__(self, dim: int, n_features: int, period: float, t0: float = 0.0, capacity: int = 256,
+    def __init__(self, dim: int, n_features: int, period: float, t0: float = 0.0, capacity: int = CAPACITY,
                  rest: np.ndarray | None = None, interpolate: bool = True) -> None:
         self.interpolate = interpolate  # False: hold each latent until the next (one hop less latency)
         self.dim = dim

@@ -13,6 +13,7 @@ space the controls work in and /latentvj/latent publishes.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import torch
 
 from ..audio.features import FeaturesEncoder
 from ..audio.music_analysis import MusicAnalysis
-from ..engine.latent_clock import LatentClock
+from ..engine.latent_clock import CAPACITY, LatentClock
 from .bundle import (
     Manifest,
     ShowError,
@@ -197,7 +198,7 @@ class ShowRuntime:
         self._no_features = np.zeros(0, dtype=np.float32)
         self.encode_ms = self.warmup()
         self._silence_features, self._silence_music = self._silence_rows()
-        self.clock, self.music_clock = self._clocks(0.0, True, 0)
+        self.clock, self.music_clock = self._clocks(0.0, True, 0, 0.0)
 
     @classmethod
     def load(cls, spec: str | Path, opts: RuntimeOptions) -> "ShowRuntime":
@@ -237,12 +238,13 @@ class ShowRuntime:
             self.features.reset()
         self.music.reset()
 
-    def new_clock(self, t0: float, interpolate: bool = True, seed: int = 0) -> LatentClock:
-        """Fresh clocks from media time t0; `seed` draws an image show's shots."""
-        self.clock, self.music_clock = self._clocks(t0, interpolate, seed)
+    def new_clock(self, t0: float, interpolate: bool = True, seed: int = 0, ahead_s: float = 0.0) -> LatentClock:
+        """Fresh clocks from media time t0; `seed` draws an image show's shots; `ahead_s`: how far
+        render's encoders may run ahead of the frame being read (each clock keeps that much more)."""
+        self.clock, self.music_clock = self._clocks(t0, interpolate, seed, ahead_s)
         return self.clock
 
-    def _clocks(self, t0: float, interpolate: bool, seed: int) -> tuple[LatentClock, LatentClock]:
+    def _clocks(self, t0: float, interpolate: bool, seed: int, ahead_s: float) -> tuple[LatentClock, LatentClock]:
         rest = np.zeros(self.encoder_dim + self.n_features, dtype=np.float32)  # raw [z | features] of silence
         rest[self.encoder_dim :] = self._silence_features
         if self.features_show:  # a features show's z is its features
@@ -251,13 +253,14 @@ class ShowRuntime:
             for stream in self.conditioning.streams:
                 if stream.kind == "rave":
                     rest[: self.encoder_dim] = stream.mean
-        clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest, interpolate=interpolate)
+        clock = LatentClock(self.encoder_dim, self.n_features, self.period, t0=t0, rest=rest, interpolate=interpolate,
+                            capacity=CAPACITY + math.ceil(ahead_s / self.period))
         # music rows are held, never interpolated: an onset must not be smeared over a hop
         rest_music = self._silence_music
         if self.shots is not None:  # [music row | shot row]
             rest_music = np.concatenate([self._silence_music, self.shots.reset(seed, t0)])
         return clock, LatentClock(self.music.dim, self.n_shot, self.music_period, t0=t0, rest=rest_music,
-                                  interpolate=False)
+                                  interpolate=False, capacity=CAPACITY + math.ceil(ahead_s / self.music_period))
 
     def encode_hop(self, mono: np.ndarray) -> None:
         """mono: (hop,) float32 at the show's sample rate -> one raw row pushed on the clock."""
@@ -271,12 +274,19 @@ class ShowRuntime:
     def encode_music_hop(self, mono: np.ndarray) -> int:
         """mono: (music.hop,) float32 -> one row pushed on the music clock; returns the event bits
         (music_analysis.EVENTS) that started in this hop."""
-        row = self.music.encode_hop(mono)
+        self._push_music(self.music.encode_hop(mono))
+        return self.music.events
+
+    def encode_music_hops(self, mono: np.ndarray) -> None:
+        """mono: (k * music.hop,) float32 -> k rows pushed, as k calls of encode_music_hop push them."""
+        for row in self.music.encode_hops(mono):
+            self._push_music(row)
+
+    def _push_music(self, row: np.ndarray) -> None:
         shot = self._no_features
         if self.shots is not None:
             shot = self.shots.push(self.music.events, self.music_clock.stamp(self.music_clock.count))
         self.music_clock.push(row, shot)
-        return self.music.events
 
     def condition(self, clock_row: np.ndarray, music_row: np.ndarray, out: np.ndarray) -> None:
         """clock_row: (encoder_dim + n_features,) raw, music_row: (music.dim,) -> out: (cond_dim,)

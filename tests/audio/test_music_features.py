@@ -31,9 +31,21 @@ def test_the_fine_hop_is_at_most_6_ms():
         assert fine_hop(sr) / sr <= 0.006 and fine_hop(sr) * 2 / sr > 0.006
 
 
-def test_live_equals_offline(track_mono):
+@pytest.mark.parametrize("chunk", [1, 16, 100])
+def test_live_equals_offline(track_mono, chunk):
+    """Runs of hops (render, datasets) give the live hop-by-hop rows bit for bit: the float64
+    transforms round alike to float32."""
     x = track_mono[: 3 * SR]
-    np.testing.assert_allclose(live(x), music_features_of_signal(x, SR, chunk=100), rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(music_features_of_signal(x, SR, chunk=chunk), live(x))
+
+
+def test_runs_of_hops_carry_on_where_single_hops_left_off(track_mono):
+    """encode_hop and encode_hops share the history: render may mix them."""
+    x, hop = track_mono[: 2 * SR], fine_hop(SR)
+    f = MusicFeatures(SR)
+    mixed = [f.encode_hop(x[:hop]).copy(), f.encode_hops(x[hop : 41 * hop]), f.encode_hop(x[41 * hop : 42 * hop]),
+             f.encode_hops(x[42 * hop : 100 * hop + 17])]  # a partial hop at the end is left out
+    np.testing.assert_array_equal(np.vstack(mixed), live(x[: 100 * hop]))
 
 
 @pytest.mark.parametrize("sr", [44100, 48000])

@@ -168,6 +168,18 @@ def test_a_batched_decoder_differs_from_the_live_calls_by_rounding_only(demo_sho
     assert np.abs(np.diff(a, axis=0)).mean() > 1.0  # and the frames do move: the comparison means something
 
 
+def test_a_batch_longer_than_the_clocks_usual_history_reads_its_own_rows(demo_show, track_wav):
+    """At 4 fps a batch of 16 spans 4 s: the music stream runs that far ahead of the batch's first
+    frame, beyond the 1.5 s a live clock keeps. Render's clocks keep the span, so the frames stay
+    the live path's (before, they read the oldest row kept: values off by up to 246)."""
+    audio, _ = load_audio(track_wav, SR)
+    rt = ShowRuntime.load(demo_show, CPU)
+    _, exact = run(audio, rt, EngineOptions(fps=4), batch=1)
+    _, batched = run(audio, rt, EngineOptions(fps=4), batch=16)
+    diff = np.abs(stack(exact).astype(int) - stack(batched))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
 def test_several_decoders_give_the_frames_of_one_in_order(stereo, runtime):
     """Batches decoded at once on their own threads (and their own buffers) reach the sinks in
     frame order, each the frame one decoder gives; a last, short batch included."""
