@@ -50,7 +50,7 @@ class ThreadBudget:
         """`latentvj render` on the CPU: one decoder per core, each on one intra-op thread, instead of
         one decoder spread over the cores. Beside the audio and sink threads an OpenMP team of two
         waits at every op for its member that the scheduler took away; two single-threaded decoders
-        never wait for each other (the demo, a 60-s song on 2 cores: 9.7x -> 10.3x real time). A GPU,
+        never wait for each other (the demo, a 60-s stereo song on 2 cores: 9.7x -> 11.0x real time). A GPU,
         or --batch 1 (the live path's calls exactly), keeps one decoder with the run's threads.
         `decoders`: --decoders, overriding that choice."""
         if decoders is None:

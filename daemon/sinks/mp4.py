@@ -5,10 +5,10 @@ time. The audio is delayed by the daemon's latency offset, so sound and picture 
 
 The audio goes through FFmpeg's own AAC encoder with its "fast" coder at 128 kb/s a channel,
 not its default (the "twoloop" coder, 128 kb/s for the file): a 60-s render at 10x real time has
-12 s of CPU on 2 cores, and the default coder takes 2.6 s of them for a stereo song. On a 60-s song (`python -m latentvj.daemon.bench.aac_bench SONG`): stereo,
-0.57 s of CPU against 2.60 s, and less coding noise in 22 of 23 bands (it has twice the bits);
-mono, at the same 128 kb/s, 0.27 s against 1.68 s, and as close to the source (mean band
-signal-to-noise 18.0 dB against 17.6).
+12 s of CPU on 2 cores, and the default coder takes 2.6 s of them for a stereo song. On a 60-s
+song (`python -m latentvj.daemon.bench.aac_bench SONG`): stereo, 0.57 s of CPU against 2.60 s,
+and less coding noise in 22 of 23 bands (it has twice the bits); mono, at the same 128 kb/s,
+0.27 s against 1.68 s, and as close to the source (mean band signal-to-noise 18.0 dB against 17.6).
 """
 from __future__ import annotations
 
