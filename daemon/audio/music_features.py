@@ -114,6 +114,8 @@ class MusicFeatures:
         transform call for the k hops (render and datasets; a third of the CPU at k = 16)."""
         a, hop = self._a, self.hop
         k = len(mono) // hop
+        if k == 0:
+            return np.zeros((0, a.dim), dtype=np.float32)
         signal = np.concatenate([self._history, _finite(mono[: k * hop])])  # float64, the history first
         long = sliding_window_view(signal, a.n_long)[hop::hop]  # (k, n_long): the window ending at each hop
         out, self._prev = _frame_features(a, long[:, -a.n_short :], long, self._prev)

@@ -104,6 +104,9 @@ def render(
             fast = opts.features_latency_ms / 1e3
             music_hop, music_due = rt.music.hop, 0  # music rows the live clock holds when frame j is due
             n_music = len(mono) // music_hop
+            # --batch 1 is the live path's calls: one hop per call, as live (a run's matrix products
+            # may take other BLAS kernels, which need not round alike on every machine)
+            music_run = MUSIC_RUN if batch > 1 else 1
             slot, due = 0, []  # the batch's frames: (media time, music time, clock counts) each
             for j in range(n_frames):
                 if stop.is_set():
@@ -120,7 +123,7 @@ def render(
                     music_due += 1
                 fed = rt.music_clock.count
                 if fed < music_due:  # a run of hops at once, ahead of the frame, which reads up to its count
-                    run = min(max(MUSIC_RUN, music_due - fed), n_music - fed)
+                    run = min(max(music_run, music_due - fed), n_music - fed)
                     rt.encode_music_hops(mono[fed * music_hop : (fed + run) * music_hop])
                 due.append((t, t_music, (rt.clock.count, music_due)))
                 if len(due) == batch or j == n_frames - 1:

@@ -23,10 +23,14 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from ..config import ConfigError
 from ..sinks.mp4 import H264Settings
 
 if TYPE_CHECKING:
     from ..config import RunConfig
+
+MAX_DECODERS = 8  # render's default decoders at most; many cores give each several threads
+
 
 @dataclass(frozen=True)
 class ThreadBudget:
@@ -50,12 +54,18 @@ class ThreadBudget:
         """`latentvj render` on the CPU: one decoder per core, each on one intra-op thread, instead of
         one decoder spread over the cores. Beside the audio and sink threads an OpenMP team of two
         waits at every op for its member that the scheduler took away; two single-threaded decoders
-        never wait for each other (the demo, a 60-s stereo song on 2 cores: 9.7x -> 11.0x real time). A GPU,
-        or --batch 1 (the live path's calls exactly), keeps one decoder with the run's threads.
-        `decoders`: --decoders, overriding that choice."""
+        never wait for each other (the demo, a 60-s stereo song on 2 cores: 9.7x -> 11.0x real
+        time). Past MAX_DECODERS cores each decoder gets several threads (each holds its batches'
+        frames and activations). A GPU, or --batch 1 (the live path's calls exactly), keeps one
+        decoder with the run's threads. `decoders`: --decoders, overriding that choice."""
         if decoders is None:
-            decoders = self.torch_threads if device_type == "cpu" and batch > 1 else 1
-        return replace(self, torch_threads=1 if decoders > 1 else self.torch_threads, decoders=decoders)
+            decoders = min(self.torch_threads, MAX_DECODERS) if device_type == "cpu" and batch > 1 else 1
+        elif decoders > 1 and device_type != "cpu":
+            raise ConfigError(f"--decoders {decoders}: several decoders at once are for the CPU; "
+                              f"the {device_type} device runs one")
+        if decoders == 1:
+            return replace(self, decoders=1)
+        return replace(self, torch_threads=max(1, self.torch_threads // decoders), decoders=decoders)
 
     def apply(self) -> None:
         """Process-wide: call once, before the models load."""

@@ -46,6 +46,7 @@ def test_runs_of_hops_carry_on_where_single_hops_left_off(track_mono):
     mixed = [f.encode_hop(x[:hop]).copy(), f.encode_hops(x[hop : 41 * hop]), f.encode_hop(x[41 * hop : 42 * hop]),
              f.encode_hops(x[42 * hop : 100 * hop + 17])]  # a partial hop at the end is left out
     np.testing.assert_array_equal(np.vstack(mixed), live(x[: 100 * hop]))
+    assert f.encode_hops(x[: hop - 1]).shape == (0, len(MUSIC_FEATURE_NAMES))  # less than a hop: no row
 
 
 @pytest.mark.parametrize("sr", [44100, 48000])

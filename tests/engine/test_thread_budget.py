@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from latentvj.daemon.config import ConfigError, load_config
-from latentvj.daemon.engine.thread_budget import ThreadBudget
+from latentvj.daemon.engine.thread_budget import MAX_DECODERS, ThreadBudget
 
 
 @pytest.fixture
@@ -54,3 +54,15 @@ def test_render_on_the_cpu_runs_a_decoder_per_core(device, batch, decoders, want
     budget = ThreadBudget.from_config(load_config(None, {"threads": 2})).for_render(device, batch, decoders)
     assert (budget.decoders, budget.torch_threads) == want
     assert ("decoders at once" in budget.describe()) == (want[0] > 1)
+
+
+def test_many_cores_give_a_few_decoders_several_threads():
+    """Each decoder holds its batches' frames: 32 cores make 8 decoders of 4 threads, not 32."""
+    budget = ThreadBudget.from_config(load_config(None, {"threads": 32})).for_render("cpu", 8)
+    assert (budget.decoders, budget.torch_threads) == (MAX_DECODERS, 32 // MAX_DECODERS)
+
+
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_several_decoders_on_a_gpu_are_refused(device):
+    with pytest.raises(ConfigError, match=f"--decoders 2: .* the {device} device runs one"):
+        ThreadBudget.from_config(load_config(None, {})).for_render(device, 8, 2)
