@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 
 from ..audio.files import load_audio
@@ -34,12 +33,6 @@ def encode(audio: np.ndarray, rate: int, aac: AacSettings, path: Path) -> float:
         sink.write_audio(audio[start : start + 4096])
     sink.close()
     return time.process_time() - t
-
-
-def decode(path: Path) -> np.ndarray:
-    """-> (channels, n) float32."""
-    with av.open(str(path)) as c:
-        return np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], axis=1)
 
 
 def spectrum(x: np.ndarray) -> np.ndarray:
@@ -71,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, aac in settings.items():
             path = Path(tmp) / "a.mp4"
             cpu = encode(audio, rate, aac, path)
-            results[name] = band_snr(source, decode(path)[: source.shape[0]])
+            results[name] = band_snr(source, load_audio(path)[0].T)
             snr = results[name]
             print(f"{name}: {cpu:.2f} s CPU for {len(audio) / rate:.0f} s of {audio.shape[1]}-channel audio; "
                   f"band SNR mean {snr.mean():.1f} dB, lowest {snr.min():.1f} dB")
